@@ -1,0 +1,236 @@
+"""MADDPG: one actor mu_i(o_i) and one centralized critic Q_i(x, a_1..a_N) per agent.
+
+With ``centralized=False`` every critic sees only its own observation and action,
+which is independent DDPG (the comparison of notebooks/06_maddpg_vs_ddpg.ipynb).
+
+Taught in notebooks/04_critic_loss.ipynb and notebooks/05_training.ipynb.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .buffer import Batch
+from .functional import critic_target, gumbel_softmax, onehot_from_logits, soft_update
+
+ACTOR_LOGIT_PENALTY = 1e-3
+"""Weight of ``mean(logits^2)`` in the actor loss: keeps the logits, hence the Gumbel-softmax, from saturating."""
+
+
+def mlp(in_dim: int, out_dim: int, hidden_dim: int) -> nn.Sequential:
+    """Two hidden ReLU layers: ``(B, in_dim)`` -> ``(B, out_dim)``."""
+    return nn.Sequential(
+        nn.Linear(in_dim, hidden_dim), nn.ReLU(),
+        nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
+        nn.Linear(hidden_dim, out_dim),
+    )
+
+
+class MADDPG:
+    """Actors, critics, their targets and optimizers for N agents with A discrete actions.
+
+    Args:
+        obs_dims: observation size of each agent, e.g. ``(8, 10, 10)``.
+        n_actions: A.
+        centralized: True: critic i takes ``x = (o_1..o_N)`` and ``(a_1..a_N)``
+            (``sum(obs_dims) + N*A`` inputs); False: only ``(o_i, a_i)``.
+    """
+
+    def __init__(self, obs_dims, n_actions: int, hidden_dim: int = 64, actor_lr: float = 1e-2,
+                 critic_lr: float = 1e-2, gamma: float = 0.95, tau: float = 1e-2,
+                 gumbel_tau: float = 1.0, centralized: bool = True):
+        self.obs_dims = tuple(int(d) for d in obs_dims)
+        self.n_agents = len(self.obs_dims)
+        self.n_actions = n_actions
+        self.hidden_dim = hidden_dim
+        self.gamma, self.tau, self.gumbel_tau = gamma, tau, gumbel_tau
+        self.centralized = centralized
+        self.actors = [mlp(d, n_actions, hidden_dim) for d in self.obs_dims]
+        self.critics = [mlp(self.critic_input_dim(i), 1, hidden_dim) for i in range(self.n_agents)]
+        self.target_actors = [copy.deepcopy(net).requires_grad_(False) for net in self.actors]
+        self.target_critics = [copy.deepcopy(net).requires_grad_(False) for net in self.critics]
+        self.actor_optimizers = [torch.optim.Adam(net.parameters(), lr=actor_lr) for net in self.actors]
+        self.critic_optimizers = [torch.optim.Adam(net.parameters(), lr=critic_lr) for net in self.critics]
+
+    @classmethod
+    def from_config(cls, config, obs_dims=None, n_actions=None) -> "MADDPG":
+        from .env import N_ACTIONS, OBS_DIMS
+
+        return cls(obs_dims or OBS_DIMS, n_actions or N_ACTIONS, hidden_dim=config.hidden_dim,
+                   actor_lr=config.actor_lr, critic_lr=config.critic_lr, gamma=config.gamma,
+                   tau=config.tau, gumbel_tau=config.gumbel_tau, centralized=config.centralized)
+
+    # ----- the critic's view -------------------------------------------------------
+    def critic_input_dim(self, i: int) -> int:
+        if self.centralized:
+            return sum(self.obs_dims) + self.n_agents * self.n_actions  # 28 + 15 = 43 here
+        return self.obs_dims[i] + self.n_actions
+
+    def critic_input(self, i: int, obs, actions) -> torch.Tensor:
+        """Concatenate what critic i sees.
+
+        Args:
+            obs: per agent ``(B, obs_dim_j)``.
+            actions: per agent ``(B, A)``.
+
+        Returns:
+            ``(B, critic_input_dim(i))``: ``(o_1..o_N, a_1..a_N)`` or ``(o_i, a_i)``.
+        """
+        if self.centralized:
+            return torch.cat(list(obs) + list(actions), dim=1)
+        return torch.cat([obs[i], actions[i]], dim=1)
+
+    def q_value(self, critic: nn.Module, i: int, obs, actions) -> torch.Tensor:
+        """``Q_i(x, a_1..a_N)`` as a ``(B,)`` vector (the last layer's ``(B, 1)`` squeezed once, here)."""
+        return critic(self.critic_input(i, obs, actions)).squeeze(-1)
+
+    # ----- acting -------------------------------------------------------------------
+    @torch.no_grad()
+    def act(self, obs, explore: bool = False) -> np.ndarray:
+        """Decentralized execution: each actor sees only its own observation.
+
+        Args:
+            obs: per agent ``(K, obs_dim_i)`` arrays (a list in agent order, or a dict
+                ``{name: array}`` in agent order).
+            explore: True: straight-through Gumbel-softmax samples (training);
+                False: greedy one-hots (evaluation).
+
+        Returns:
+            ``(K, N, A)`` float32 one-hot actions; ``.argmax(-1)`` gives the env's integers.
+        """
+        if isinstance(obs, dict):
+            obs = list(obs.values())
+        out = []
+        for actor, o in zip(self.actors, obs):
+            logits = actor(torch.as_tensor(o, dtype=torch.float32))
+            out.append(gumbel_softmax(logits, self.gumbel_tau) if explore else onehot_from_logits(logits))
+        return torch.stack(out, dim=1).numpy()
+
+    # ----- the two losses -------------------------------------------------------------
+    def target_actions(self, next_obs) -> list[torch.Tensor]:
+        """Greedy one-hots ``a'_j = onehot(mu'_j(o'_j))`` of the target actors, per agent ``(B, A)``."""
+        with torch.no_grad():
+            return [onehot_from_logits(mu(o)) for mu, o in zip(self.target_actors, next_obs)]
+
+    def critic_loss(self, i: int, batch: Batch, next_actions=None) -> torch.Tensor:
+        """``mean((Q_i(x, a) - y)^2)`` with ``y = r_i + gamma (1 - done_i) Q'_i(x', a')``.
+
+        Args:
+            i: agent index.
+            batch: a :class:`~maddpg_lite.buffer.Batch`.
+            next_actions: optional precomputed :meth:`target_actions` (same for every i).
+
+        Returns:
+            scalar tensor; gradients flow into ``critics[i]`` only.
+        """
+        if next_actions is None:
+            next_actions = self.target_actions(batch.next_obs)
+        with torch.no_grad():
+            target_q = self.q_value(self.target_critics[i], i, batch.next_obs, next_actions)  # (B,)
+            y = critic_target(batch.rewards[:, i], target_q, batch.dones[:, i], self.gamma)  # (B,)
+        actions = batch.actions.unbind(dim=1)
+        q = self.q_value(self.critics[i], i, batch.obs, actions)  # (B,)
+        assert q.shape == y.shape, (q.shape, y.shape)
+        return F.mse_loss(q, y)
+
+    def actor_loss(self, i: int, batch: Batch) -> torch.Tensor:
+        """``-mean Q_i(x, a_1..mu_i(o_i)..a_N) + 1e-3 * mean(logits_i^2)``.
+
+        Only agent i's action comes from its current actor (a straight-through
+        Gumbel-softmax sample, so gradients reach ``actors[i]``); the others' actions
+        are the ones stored in the batch.
+        """
+        logits = self.actors[i](batch.obs[i])  # (B, A)
+        actions = list(batch.actions.unbind(dim=1))
+        actions[i] = gumbel_softmax(logits, self.gumbel_tau, hard=True)
+        q = self.q_value(self.critics[i], i, batch.obs, actions)  # (B,)
+        return -q.mean() + ACTOR_LOGIT_PENALTY * (logits ** 2).mean()
+
+    # ----- one update round -----------------------------------------------------------
+    def update(self, batch: Batch) -> dict[str, list[float]]:
+        """One round of the pseudo-code: for each agent i, a critic step then an actor
+        step on ``batch``; then every target moves by a soft update.
+
+        Returns:
+            ``{"critic_loss": [N floats], "actor_loss": [N floats]}``.
+        """
+        next_actions = self.target_actions(batch.next_obs)
+        critic_losses, actor_losses = [], []
+        for i in range(self.n_agents):
+            loss = self.critic_loss(i, batch, next_actions)
+            self.critic_optimizers[i].zero_grad()
+            loss.backward()
+            self.critic_optimizers[i].step()
+            critic_losses.append(loss.item())
+
+            loss = self.actor_loss(i, batch)
+            self.actor_optimizers[i].zero_grad()
+            loss.backward()
+            self.actor_optimizers[i].step()
+            actor_losses.append(loss.item())
+        self.update_targets()
+        return {"critic_loss": critic_losses, "actor_loss": actor_losses}
+
+    def update_targets(self) -> None:
+        """``theta' <- tau*theta + (1-tau)*theta'`` for every target actor and critic."""
+        for target, net in zip(self.target_actors + self.target_critics, self.actors + self.critics):
+            soft_update(target, net, self.tau)
+
+    # ----- checkpoints -------------------------------------------------------------------
+    def _shape(self) -> dict:
+        return dict(obs_dims=list(self.obs_dims), n_actions=self.n_actions,
+                    hidden_dim=self.hidden_dim, centralized=self.centralized)
+
+    def save(self, path, **extra) -> None:
+        """Write actors, critics and targets (not the optimizers) to ``path``; ``extra``
+        (e.g. the config, evaluation returns) is stored alongside."""
+        state = {
+            "shape": self._shape(),
+            "hyper": dict(gamma=self.gamma, tau=self.tau, gumbel_tau=self.gumbel_tau),
+            "actors": [net.state_dict() for net in self.actors],
+            "critics": [net.state_dict() for net in self.critics],
+            "target_actors": [net.state_dict() for net in self.target_actors],
+            "target_critics": [net.state_dict() for net in self.target_critics],
+            "extra": extra,
+        }
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)
+
+    @staticmethod
+    def read_checkpoint(path) -> dict:
+        """The raw checkpoint dict; ``ValueError`` naming the file if it is not one of ours."""
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"checkpoint not found: {path}")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise ValueError(f"{path} is not a maddpg_lite checkpoint ({type(exc).__name__})") from None
+        if not isinstance(state, dict) or "shape" not in state or "actors" not in state:
+            raise ValueError(f"{path} is not a maddpg_lite checkpoint (no actors/shape inside)")
+        return state
+
+    @classmethod
+    def load(cls, path, **hyper) -> "MADDPG":
+        """A new MADDPG with the networks stored in ``path`` (learning rates from ``hyper``)."""
+        state = cls.read_checkpoint(path)
+        agent = cls(**state["shape"], **{**state.get("hyper", {}), **hyper})
+        agent.load_weights(path, state)
+        return agent
+
+    def load_weights(self, path, state=None) -> None:
+        """Copy the networks stored in ``path`` into this MADDPG; ``ValueError`` if their shapes differ."""
+        state = state or self.read_checkpoint(path)
+        if state["shape"] != self._shape():
+            raise ValueError(f"checkpoint {path} has shape {state['shape']}, but this run needs {self._shape()}")
+        for key in ["actors", "critics", "target_actors", "target_critics"]:
+            for net, sd in zip(getattr(self, key), state[key], strict=True):
+                net.load_state_dict(sd)

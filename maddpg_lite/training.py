@@ -1,0 +1,226 @@
+"""Train MADDPG on simple_adversary: the loop, its outputs, and the command line of
+the main job ``python -m maddpg_lite.train``.
+
+The loop is the source's pseudo-code with K games stepped together::
+
+    for each round of K episodes:
+        reset the K games
+        for t = 1..25:
+            act with exploration (Gumbel-softmax), step, store (x, a, r, x', done) in D
+            every `update_interval` env steps, once D holds `minimal_size`:
+                sample a batch; update each critic, each actor; soft-update the targets
+        every `eval_interval` episodes: greedy evaluation on fixed seeds
+
+Run ``python -m maddpg_lite.train --help`` for the flags (one per Config field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .buffer import ReplayBuffer
+from .config import Config, field_docs
+from .env import AGENTS, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
+from .evaluation import DECEPTION_KEYS, baselines, evaluate
+from .maddpg import MADDPG
+
+HISTORY_COLUMNS = ["episode", *AGENTS]
+DECEPTION_COLUMNS = ["episode", *DECEPTION_KEYS]
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a run produced (also written to ``--out``)."""
+
+    maddpg: MADDPG
+    history: list[dict]
+    """One row per evaluation: episode, the three mean returns and the deception rates."""
+    summary: dict
+    """The content of summary.json."""
+
+
+def training_env_seeds(config: Config) -> list[int]:
+    """Seeds of the K training games, derived from ``config.seed``."""
+    return [int(s) for s in np.random.SeedSequence(config.seed).generate_state(config.num_envs)]
+
+
+def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -> TrainResult:
+    """Run MADDPG (or independent DDPG, ``config.centralized=False``) for ``config.episodes``.
+
+    Args:
+        config: the hyper-parameters.
+        out_dir: if given, write summary.json, history.csv, deception.csv, returns.png
+            and checkpoint.pt there when the run ends (also after Ctrl-C).
+        progress: show a progress bar with the latest evaluation returns.
+        init_from: optional checkpoint to start from (must have the same network shapes).
+    """
+    start = time.perf_counter()
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    maddpg = MADDPG.from_config(config)
+    if init_from is not None:
+        maddpg.load_weights(init_from)
+    env = VecSimpleAdversary(config.num_envs, max_cycles=config.episode_length)
+    env.reset(seeds=training_env_seeds(config))
+    buffer = ReplayBuffer(config.buffer_size, OBS_DIMS, N_ACTIONS)
+
+    history: list[dict] = []
+    env_steps = update_rounds = 0
+    update_mark = 0  # index of the last update_interval boundary handled
+    episodes_done = 0
+    interrupted = False
+    bar = tqdm(total=config.episodes, unit="ep", disable=not progress, dynamic_ncols=True)
+    try:
+        while episodes_done < config.episodes:
+            obs = env.reset() if episodes_done else env.observations()
+            obs = list(obs.values())
+            for _ in range(config.episode_length):
+                actions = maddpg.act(obs, explore=True)  # (K, N, A) one-hot
+                next_obs, rewards, terminated, _ = env.step(actions.argmax(-1))
+                next_obs = list(next_obs.values())
+                # done = termination only: a truncated episode still bootstraps from its real x'
+                dones = np.repeat(terminated[:, None], len(AGENTS), axis=1)
+                buffer.add(obs, actions, rewards, next_obs, dones)
+                obs = next_obs
+                env_steps += config.num_envs
+                mark = env_steps // config.update_interval
+                if mark > update_mark:
+                    if len(buffer) >= config.minimal_size:
+                        for _ in range(mark - update_mark):
+                            maddpg.update(buffer.sample(config.batch_size, rng))
+                            update_rounds += 1
+                    update_mark = mark
+            episodes_done += config.num_envs
+            bar.update(config.num_envs)
+            if episodes_done // config.eval_interval > len(history) or episodes_done == config.episodes:
+                result = evaluate(maddpg, config.eval_episodes)
+                history.append({"episode": episodes_done, **result["returns"], **result["deception"]})
+                bar.set_postfix({name: f"{result['returns'][name]:+.1f}" for name in AGENTS})
+    except KeyboardInterrupt:
+        interrupted = True
+        print(f"\ninterrupted after {episodes_done} episodes; evaluating and saving what was learned",
+              file=sys.stderr)
+    finally:
+        bar.close()
+
+    final = evaluate(maddpg, config.final_eval_episodes)
+    summary = {
+        "final_returns": final["returns"],
+        "final_returns_std": final["returns_std"],
+        "deception": final["deception"],
+        "baselines": {name: {"returns": b["returns"], "deception": b["deception"]}
+                      for name, b in baselines(config.final_eval_episodes).items()},
+        "eval_episodes": config.final_eval_episodes,
+        "episodes": episodes_done,
+        "env_steps": env_steps,
+        "update_rounds": update_rounds,
+        "wall_seconds": round(time.perf_counter() - start, 2),
+        "interrupted": interrupted,
+        "config": config.to_dict(),
+    }
+    result = TrainResult(maddpg, history, summary)
+    if out_dir is not None:
+        write_outputs(result, Path(out_dir))
+    return result
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def history_csv(history: list[dict], columns=HISTORY_COLUMNS) -> str:
+    """CSV text of the chosen columns; returns with 4 decimals, so equal runs give equal bytes."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in history:
+        writer.writerow([row["episode"]] + [f"{row[c]:.4f}" for c in columns[1:]])
+    return buf.getvalue()
+
+
+def write_outputs(result: TrainResult, out: Path) -> None:
+    """summary.json, history.csv, deception.csv, returns.png, checkpoint.pt in ``out``."""
+    from .plots import plot_returns
+
+    out.mkdir(parents=True, exist_ok=True)
+    _write_text(out / "summary.json", json.dumps(result.summary, indent=2) + "\n")
+    _write_text(out / "history.csv", history_csv(result.history))
+    _write_text(out / "deception.csv", history_csv(result.history, DECEPTION_COLUMNS))
+    result.maddpg.save(out / "checkpoint.pt", config=result.summary["config"],
+                       final_returns=result.summary["final_returns"],
+                       eval_episodes=result.summary["eval_episodes"])
+    fig = plot_returns(result.history, result.summary["baselines"])
+    fig.savefig(out / "returns.png.tmp.png", dpi=120, bbox_inches="tight")
+    (out / "returns.png.tmp.png").replace(out / "returns.png")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+# ----- command line ------------------------------------------------------------------------
+class _OneLineParser(argparse.ArgumentParser):
+    """Bad flags end with one line on stderr (no usage block, no traceback) and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(prog: str = "python -m maddpg_lite.train") -> argparse.ArgumentParser:
+    """One flag per :class:`Config` field (``--minimal-size``, ``--gumbel-tau``, ...), plus ``--out``."""
+    parser = _OneLineParser(prog=prog, description=__doc__.split("\n\n")[0],
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    docs = field_docs(Config)
+    for f in dataclasses.fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in (bool, "bool"):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=docs[f.name])
+        else:
+            parser.add_argument(flag, type=type(f.default), default=f.default, metavar=f.name.upper(),
+                                help=docs[f.name])
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="output folder (default: runs/maddpg-seedS, or runs/ddpg-seedS)")
+    parser.add_argument("--checkpoint", default=None, metavar="PATH",
+                        help="start from the networks of this checkpoint.pt")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Config)})
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        if args.checkpoint is not None:  # check it before anything is trained or written
+            probe = MADDPG.from_config(config)
+            probe.load_weights(args.checkpoint)
+    except ValueError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out or f"runs/{'maddpg' if config.centralized else 'ddpg'}-seed{config.seed}")
+    if out.exists() and not out.is_dir():
+        print(f"{parser.prog}: error: --out {out} exists and is not a folder", file=sys.stderr)
+        return 2
+    result = train(config, out_dir=out, progress=not args.no_progress, init_from=args.checkpoint)
+    s = result.summary
+    print(f"wrote {out}/ (summary.json, history.csv, deception.csv, returns.png, checkpoint.pt)")
+    print("final returns: " + ", ".join(f"{k} {v:+.2f}" for k, v in s["final_returns"].items())
+          + f"  [{s['env_steps']} env steps, {s['update_rounds']} update rounds, {s['wall_seconds']:.1f} s]")
+    return 130 if s["interrupted"] else 0
