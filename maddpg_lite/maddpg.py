@@ -187,18 +187,20 @@ class MADDPG:
         return dict(obs_dims=list(self.obs_dims), n_actions=self.n_actions,
                     hidden_dim=self.hidden_dim, centralized=self.centralized)
 
-    def save(self, path, **extra) -> None:
-        """Write actors, critics and targets (not the optimizers) to ``path``; ``extra``
-        (e.g. the config, evaluation returns) is stored alongside."""
+    def save(self, path, targets: bool = True, **extra) -> None:
+        """Write actors, critics and (unless ``targets=False``, which halves the file) the
+        target networks to ``path``; not the optimizers. ``extra`` (e.g. the config,
+        evaluation returns) is stored alongside."""
         state = {
             "shape": self._shape(),
             "hyper": dict(gamma=self.gamma, tau=self.tau, gumbel_tau=self.gumbel_tau),
             "actors": [net.state_dict() for net in self.actors],
             "critics": [net.state_dict() for net in self.critics],
-            "target_actors": [net.state_dict() for net in self.target_actors],
-            "target_critics": [net.state_dict() for net in self.target_critics],
             "extra": extra,
         }
+        if targets:
+            state["target_actors"] = [net.state_dict() for net in self.target_actors]
+            state["target_critics"] = [net.state_dict() for net in self.target_critics]
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         torch.save(state, tmp)
@@ -231,6 +233,8 @@ class MADDPG:
         state = state or self.read_checkpoint(path)
         if state["shape"] != self._shape():
             raise ValueError(f"checkpoint {path} has shape {state['shape']}, but this run needs {self._shape()}")
-        for key in ["actors", "critics", "target_actors", "target_critics"]:
-            for net, sd in zip(getattr(self, key), state[key], strict=True):
+        for key, fallback in [("actors", "actors"), ("critics", "critics"),
+                              ("target_actors", "actors"), ("target_critics", "critics")]:
+            # a checkpoint saved with targets=False starts its targets as copies of the networks
+            for net, sd in zip(getattr(self, key), state.get(key, state[fallback]), strict=True):
                 net.load_state_dict(sd)

@@ -181,7 +181,9 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser(prog: str = "python -m maddpg_lite.train") -> argparse.ArgumentParser:
     """One flag per :class:`Config` field (``--minimal-size``, ``--gumbel-tau``, ...), plus ``--out``."""
-    parser = _OneLineParser(prog=prog, description=__doc__.split("\n\n")[0],
+    parser = _OneLineParser(prog=prog, description=(
+        "Train MADDPG on MPE simple_adversary (the source chapter's recipe by default) and write "
+        "summary.json, history.csv, deception.csv, returns.png and checkpoint.pt to --out."),
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     docs = field_docs(Config)
     for f in dataclasses.fields(Config):

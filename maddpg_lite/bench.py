@@ -1,0 +1,84 @@
+"""Speed benchmark: ``python -m maddpg_lite.bench`` prints JSON lines.
+
+* ``env_steps_per_s``: bare mpe2 ``parallel_env`` stepping with random actions (one
+  game, PettingZoo's API): the speed of the environment as most code meets it.
+* ``train_steps_per_s``: the training loop as the main job runs it (acting, storing,
+  update rounds, the evaluations and the final evaluation with baselines), after a
+  short warm-up run: environment steps trained per second of wall time.
+* ``full_run_s``: wall seconds of the full default run (5000 episodes).
+
+Each is measured ``--repeats`` times in the same process; the last line has the
+medians and ``ratio = train_steps_per_s / env_steps_per_s``. The machines are
+noisy: compare medians, and run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+from .config import Config
+from .env import AGENTS, make_env
+from .training import train
+
+PLAIN_REFERENCE_S = 330.0
+"""Wall time of a plain implementation of the recipe (one env, per-step single-sample
+inference, list-based buffer) on a quiet 2-core machine, from the source's reference figures."""
+
+
+def env_steps_per_s(steps: int = 5000, seed: int = 0) -> float:
+    """Random-action steps per second of one mpe2 parallel_env (resets included)."""
+    env = make_env()
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    start = time.perf_counter()
+    for _ in range(steps):
+        actions = {name: int(a) for name, a in zip(AGENTS, rng.integers(5, size=len(AGENTS)))}
+        _, _, terminations, truncations, _ = env.step(actions)
+        if any(truncations.values()) or any(terminations.values()):
+            env.reset()
+    return steps / (time.perf_counter() - start)
+
+
+def train_run(config: Config) -> dict:
+    start = time.perf_counter()
+    result = train(config, progress=False)
+    wall = time.perf_counter() - start
+    return {"wall_s": wall, "env_steps": result.summary["env_steps"],
+            "train_steps_per_s": result.summary["env_steps"] / wall}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m maddpg_lite.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="measurements of each figure")
+    parser.add_argument("--episodes", type=int, default=Config.episodes, help="episodes of the timed training run")
+    parser.add_argument("--env-steps", type=int, default=5000, help="steps of the bare env measurement")
+    args = parser.parse_args(argv)
+
+    train_run(Config(episodes=100, minimal_size=500, batch_size=256, final_eval_episodes=100))  # warm-up
+    env_rates, train_rates, walls = [], [], []
+    for r in range(args.repeats):
+        env_rates.append(env_steps_per_s(args.env_steps, seed=r))
+        run = train_run(Config(episodes=args.episodes))
+        train_rates.append(run["train_steps_per_s"])
+        walls.append(run["wall_s"])
+        print(json.dumps({"repeat": r, "env_steps_per_s": round(env_rates[-1]),
+                          "train_steps_per_s": round(train_rates[-1]), "run_wall_s": round(walls[-1], 2),
+                          "episodes": args.episodes}), flush=True)
+    env_rate, train_rate, wall = (statistics.median(x) for x in (env_rates, train_rates, walls))
+    summary = {"env_steps_per_s": round(env_rate), "train_steps_per_s": round(train_rate),
+               "ratio": round(train_rate / env_rate, 2), "episodes": args.episodes, "run_wall_s": round(wall, 2),
+               "repeats": args.repeats}
+    if args.episodes == Config.episodes:
+        summary["full_run_s"] = summary["run_wall_s"]
+        summary["speedup_vs_plain_reference"] = round(PLAIN_REFERENCE_S / wall, 1)
+    print(json.dumps(summary), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""The vectorised simple_adversary is mpe2's game, to the bit; flags, rewards and the
+evaluation are checked by hand and against mpe2 itself."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from maddpg_lite.env import (AGENTS, EPISODE_LENGTH, N_ACTIONS, OBS_DIMS, ON_LANDMARK_DISTANCE,
+                             VecSimpleAdversary, make_env)
+from maddpg_lite.evaluation import (DECEPTION_KEYS, EVAL_SEED, evaluate, greedy_policy, noop_policy,
+                                    random_policy)
+from maddpg_lite.maddpg import MADDPG
+
+torch.set_num_threads(1)  # tiny networks: one thread is fastest on a shared 2-core machine
+
+
+# ----- VecSimpleAdversary == mpe2 ----------------------------------------------------------------
+def test_make_env_is_the_mpe2_game_we_describe():
+    env = make_env(seed=0)
+    assert tuple(env.possible_agents) == AGENTS
+    assert tuple(env.observation_space(a).shape[0] for a in AGENTS) == OBS_DIMS
+    assert all(env.action_space(a).n == N_ACTIONS for a in AGENTS)
+    assert math.isclose(ON_LANDMARK_DISTANCE, 0.23)
+
+
+def test_vec_env_equals_mpe2_exactly_over_seeds_and_episodes():
+    seeds = [0, 1, 7, 123]
+    vec = VecSimpleAdversary(len(seeds))
+    envs = [make_env() for _ in seeds]
+    rng = np.random.default_rng(0)
+    for episode in range(3):  # episode 0 seeded, episodes 1 and 2 continue each random stream
+        if episode == 0:
+            vec_obs = vec.reset(seeds=seeds)
+            env_obs = [env.reset(seed=s)[0] for env, s in zip(envs, seeds)]
+        else:
+            vec_obs = vec.reset()
+            env_obs = [env.reset()[0] for env in envs]
+        for k in range(len(seeds)):
+            for name in AGENTS:
+                assert vec_obs[name].dtype == np.float32 and vec_obs[name].shape == (len(seeds), env_obs[k][name].size)
+                assert np.array_equal(vec_obs[name][k], env_obs[k][name]), (episode, k, name)
+        for t in range(1, EPISODE_LENGTH + 1):
+            actions = rng.integers(N_ACTIONS, size=(len(seeds), len(AGENTS)))
+            vec_obs, rewards, terminated, truncated = vec.step(actions)
+            assert rewards.shape == (len(seeds), len(AGENTS))
+            for k, env in enumerate(envs):
+                obs, reward, term, trunc, _ = env.step({name: int(actions[k, i]) for i, name in enumerate(AGENTS)})
+                for i, name in enumerate(AGENTS):
+                    assert np.array_equal(vec_obs[name][k], obs[name]), (episode, t, k, name)
+                    assert rewards[k, i] == reward[name], (episode, t, k, name)
+                    assert trunc[name] == truncated[k] == (t == EPISODE_LENGTH)
+                    assert term[name] == terminated[k] == False  # noqa: E712 (numpy bools)
+        assert all(env.agents == [] for env in envs)  # mpe2 ends the episode at the same step
+
+
+def test_constructor_seed_equals_reset_seeds():
+    a = VecSimpleAdversary(3, seed=5).reset()
+    b = VecSimpleAdversary(3).reset(seeds=[5, 6, 7])
+    c = VecSimpleAdversary(3).reset(seeds=[5, 6, 8])
+    assert all(np.array_equal(a[n], b[n]) for n in AGENTS)
+    assert np.array_equal(a[AGENTS[0]][:2], c[AGENTS[0]][:2])
+    assert not np.array_equal(a[AGENTS[0]][2], c[AGENTS[0]][2])
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="num_envs"):
+        VecSimpleAdversary(0)
+    env = VecSimpleAdversary(2, seed=0)
+    env.reset()
+    with pytest.raises(ValueError, match=r"\(2, 3\)"):
+        env.step(np.zeros((3, 3), dtype=int))
+    with pytest.raises(ValueError, match="2 seeds"):
+        env.reset(seeds=[1, 2, 3])
+
+
+# ----- rewards and deception flags on hand-placed scenes ------------------------------------------
+def place(agent_pos, landmark_pos, target) -> VecSimpleAdversary:
+    env = VecSimpleAdversary(len(target))
+    env.agent_pos = np.array(agent_pos, dtype=float)
+    env.landmark_pos = np.array(landmark_pos, dtype=float)
+    env.target = np.array(target)
+    return env
+
+
+def test_rewards_by_hand():
+    # target at the origin; decoy far away (it must not matter)
+    env = place(agent_pos=[[[3.0, 4.0], [0.6, 0.8], [0.0, -2.0]]], landmark_pos=[[[0.0, 0.0], [9.0, 9.0]]],
+                target=[0])
+    adversary_distance, nearest_good_distance = 5.0, 1.0
+    expected = [-adversary_distance, -nearest_good_distance + adversary_distance,
+                -nearest_good_distance + adversary_distance]
+    np.testing.assert_allclose(env.rewards(), [expected], rtol=0, atol=1e-12)
+    env.target = np.array([1])  # the same scene with the other landmark as target
+    d = lambda p: math.dist(p, (9.0, 9.0))  # noqa: E731
+    np.testing.assert_allclose(env.rewards()[0], [-d((3, 4)), -d((0.6, 0.8)) + d((3, 4)), -d((0.6, 0.8)) + d((3, 4))])
+
+
+def test_deception_flags_on_hand_placed_positions():
+    landmarks = [[0.0, 0.0], [1.0, 0.0]]
+    env = place(
+        agent_pos=[
+            # target 0: agent_0 0.22 from it (on), agent_1 0.24 from the decoy (off); adversary nearer the target
+            [[0.4, 0.0], [0.22, 0.0], [1.0, 0.24]],
+            # target 1: agent_0 0.22 from the decoy, agent_1 0.22 from the target: both covered;
+            # adversary 0.24 from the decoy (off, and nearer the decoy)
+            [[0.0, 0.24], [0.0, 0.22], [1.0, -0.22]],
+            # target 1: good agents 0.24 from each landmark (off); adversary 0.22 from the target (on)
+            [[1.22, 0.0], [0.0, -0.24], [1.24, 0.0]],
+        ],
+        landmark_pos=[landmarks] * 3, target=[0, 1, 1])
+    flags = env.deception_flags()
+    assert set(flags) == set(DECEPTION_KEYS)
+    assert flags["good_on_target"].tolist() == [True, True, False]
+    assert flags["all_landmarks_covered"].tolist() == [False, True, False]
+    assert flags["adversary_on_target"].tolist() == [False, False, True]
+    assert flags["adversary_closer_to_target"].tolist() == [True, False, True]
+    np.testing.assert_allclose(env.distances()[0, 1], [0.22, 0.78])
+
+
+# ----- evaluation -----------------------------------------------------------------------------------
+def test_random_policy_baseline_agrees_with_the_source_reference():
+    episodes = 2000
+    result = evaluate(random_policy(0), episodes)
+    assert result["episodes"] == episodes
+    # source/README.md: adversary -28.95 +- 13.13 sd, good agents +8.07 +- 15.95 sd (2000 episodes)
+    for name, (mean, sd) in {"adversary_0": (-28.95, 13.13), "agent_0": (8.07, 15.95),
+                             "agent_1": (8.07, 15.95)}.items():
+        standard_error = math.sqrt(sd ** 2 / episodes + result["returns_std"][name] ** 2 / episodes)
+        assert abs(result["returns"][name] - mean) < 4 * standard_error, (name, result["returns"][name])
+        assert abs(result["returns_std"][name] - sd) < 0.1 * sd
+    assert all(0.0 <= v <= 1.0 for v in result["deception"].values())
+
+
+def test_evaluation_is_deterministic_and_uses_its_seed():
+    policy = noop_policy()
+    a, b = evaluate(policy, 30), evaluate(policy, 30)
+    c = evaluate(policy, 30, seed=EVAL_SEED + 30)
+    assert a == b
+    assert a["returns"] != c["returns"]
+
+
+def mpe2_evaluate(policy, episodes: int, seed: int = EVAL_SEED):
+    """The slow reference: one mpe2 environment, one episode at a time, reset(seed=seed + j)."""
+    env = make_env()
+    returns = np.zeros((episodes, len(AGENTS)))
+    flags = {key: [] for key in DECEPTION_KEYS}
+    for j in range(episodes):
+        obs, _ = env.reset(seed=seed + j)
+        while env.agents:
+            actions = policy({name: obs[name][None] for name in AGENTS})[0]
+            obs, rewards, _, _, _ = env.step({name: int(actions[i]) for i, name in enumerate(AGENTS)})
+            returns[j] += [rewards[name] for name in AGENTS]
+        world = env.unwrapped.world  # the final scene, read by VecSimpleAdversary's flag code
+        scene = place([[a.state.p_pos for a in world.agents]], [[lm.state.p_pos for lm in world.landmarks]],
+                      [world.landmarks.index(world.agents[1].goal_a)])
+        for key, value in scene.deception_flags().items():
+            flags[key].append(bool(value[0]))
+    return returns, {key: float(np.mean(v)) for key, v in flags.items()}
+
+
+@pytest.mark.parametrize("which", ["noop", "greedy"])
+def test_evaluate_equals_mpe2_episode_by_episode(which):
+    torch.manual_seed(0)
+    policy = noop_policy() if which == "noop" else greedy_policy(MADDPG(OBS_DIMS, N_ACTIONS))
+    episodes = 20
+    returns, deception = mpe2_evaluate(policy, episodes)
+    result = evaluate(policy, episodes)
+    for i, name in enumerate(AGENTS):
+        assert result["returns"][name] == pytest.approx(returns[:, i].mean(), rel=1e-12, abs=1e-12)
+        assert result["returns_std"][name] == pytest.approx(returns[:, i].std(), rel=1e-12, abs=1e-12)
+    assert result["deception"] == deception
+    assert returns[:, 1].std() > 0  # the episodes really differ
