@@ -1,0 +1,664 @@
+"""MADDPG against independent DDPG over many seeds, and a search for real deception.
+
+Two jobs, both spread over the CPU cores (one training run per worker process):
+
+* ``python -m maddpg_lite.study`` (about 6 minutes on a quiet 2-core CPU): trains MADDPG
+  (``centralized=True``) and independent DDPG (``centralized=False``) with the default
+  recipe on seeds 0-9, plays the mixed matchups (MADDPG good agents against the DDPG
+  adversary of the same seed, and the reverse), and writes
+  ``maddpg_lite/data/study_results.json``, ``maddpg_lite/data/study_results.csv`` (one row
+  per pairing and seed) and ``figures/study_{returns,deception,convergence,matchups}.png``.
+* ``python -m maddpg_lite.study --search`` (about 30 minutes): trains MADDPG under several
+  recipes on seed 0 (longer training, learning rates, exploration temperature, network
+  size), then the most promising recipe on seeds 1 and 2, and writes
+  ``maddpg_lite/data/deception_search.json`` and ``figures/study_search.png``.
+
+"Deception" is measured at the last step of fixed-seed greedy episodes (see
+:meth:`~maddpg_lite.env.VecSimpleAdversary.deception_flags`). A recipe *deceives* when a
+good agent is on the target in most episodes (> 50%) while the adversary is no better
+than chance at picking the target (closer to the target than to the decoy in <= 55%).
+
+In quick mode (``MADDPG_LITE_QUICK=1``) both jobs shrink to a few seconds and write to
+``runs/`` instead of the shipped files. Taught in notebooks/06_maddpg_vs_ddpg.ipynb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import Config, quick_mode
+from .env import AGENTS, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
+from .evaluation import DECEPTION_KEYS, EVAL_SEED, evaluate, noop_policy, random_policy
+from .maddpg import MADDPG
+from .plots import AGENT_COLORS, smooth
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+FIGURES_DIR = Path(__file__).resolve().parent.parent / "figures"
+QUICK_DIR = Path("runs") / "study_quick"
+
+METHODS = {"maddpg": True, "ddpg": False}
+"""Method name -> ``Config.centralized``."""
+SEEDS = tuple(range(10))
+QUICK_SEEDS = (0, 1)
+QUICK_OVERRIDES = dict(episodes=100, minimal_size=500, batch_size=128, eval_interval=20, eval_episodes=50,
+                       final_eval_episodes=100)
+"""Quick mode: a run of 100 episodes that still makes real update rounds (from step 500 on)."""
+
+SMOOTH_WINDOW = 9
+"""Evaluations averaged by :func:`~maddpg_lite.plots.smooth` before the threshold test."""
+RETURN_THRESHOLD = 0.0
+"""Episodes-to-threshold: the good agents' smoothed return stays above this from then on."""
+GOOD_ON_TARGET_MIN = 0.5
+"""Deception needs a good agent on the target in more than this fraction of episodes..."""
+ADVERSARY_CHANCE_MAX = 0.55
+"""... while the adversary ends closer to the target than to the decoy in at most this fraction."""
+
+RATE_KEYS = DECEPTION_KEYS
+DISTANCE_KEYS = ("agent_0_to_target", "agent_1_to_target", "agent_0_to_decoy", "agent_1_to_decoy",
+                 "adversary_to_target", "adversary_to_decoy")
+"""Median distances at the last step of the evaluation episodes."""
+
+
+# ----- statistics ----------------------------------------------------------------------------
+def t_quantile(p: float, df: int) -> float:
+    """Quantile ``p`` (> 0.5) of Student's t distribution with ``df`` degrees of freedom.
+
+    Found by bisection on the CDF, which is 0.5 plus the integral of the density from 0
+    (Simpson's rule); accurate to about 1e-6, e.g. ``t_quantile(0.975, 9) = 2.262``.
+    """
+    if not 0.5 < p < 1 or df < 1:
+        raise ValueError(f"need 0.5 < p < 1 and df >= 1, got p={p}, df={df}")
+    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+
+    def cdf(t: float) -> float:
+        x = np.linspace(0.0, t, 4001)
+        f = np.exp(log_c - (df + 1) / 2 * np.log1p(x * x / df))
+        h = x[1] - x[0]
+        return 0.5 + h / 3 * (f[0] + f[-1] + 4 * f[1:-1:2].sum() + 2 * f[2:-1:2].sum())
+
+    lo, hi = 0.0, 1.0
+    while cdf(hi) < p:
+        lo, hi = hi, 2 * hi
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if cdf(mid) < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+def mean_ci(values, level: float = 0.95) -> dict:
+    """Mean and Student-t confidence interval over seeds: ``{"mean", "low", "high", "n"}``.
+
+    ``low = mean - t * s / sqrt(n)`` with ``s`` the sample standard deviation (ddof=1);
+    with one value the bounds are that value.
+    """
+    x = np.asarray([v for v in values if v is not None], dtype=float)
+    if len(x) == 0:
+        return {"mean": None, "low": None, "high": None, "n": 0}
+    mean = float(x.mean())
+    half = 0.0 if len(x) == 1 else t_quantile(0.5 + level / 2, len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
+    return {"mean": mean, "low": mean - half, "high": mean + half, "n": int(len(x))}
+
+
+def episodes_to_threshold(episodes, good_returns, threshold: float = RETURN_THRESHOLD,
+                          window: int = SMOOTH_WINDOW):
+    """The first evaluation episode after which the smoothed good-agent return stays above
+    ``threshold`` until the end of training; ``None`` if the last smoothed value is not above it.
+
+    Args:
+        episodes: training episode of each evaluation, increasing, ``(E,)``.
+        good_returns: mean greedy return of a good agent at each evaluation, ``(E,)``.
+    """
+    s = smooth(good_returns, window)
+    above = s > threshold
+    if len(s) == 0 or not above[-1]:
+        return None
+    below = np.flatnonzero(~above)
+    first = 0 if len(below) == 0 else int(below[-1]) + 1
+    return int(episodes[first])
+
+
+def deceives(rates: dict) -> bool:
+    """The issue's criterion: a good agent on the target in most episodes and an adversary
+    no better than chance at picking the target."""
+    return rates["good_on_target"] > GOOD_ON_TARGET_MIN and rates["adversary_closer_to_target"] <= ADVERSARY_CHANCE_MAX
+
+
+def deception_gap(rates: dict) -> float:
+    """How far ``rates`` are from :func:`deceives` (0 when it deceives): the shortfall of
+    good_on_target below 50% plus the excess of adversary_closer_to_target over 55%."""
+    return (max(0.0, GOOD_ON_TARGET_MIN - rates["good_on_target"])
+            + max(0.0, rates["adversary_closer_to_target"] - ADVERSARY_CHANCE_MAX))
+
+
+# ----- policies and measurements ---------------------------------------------------------------
+def mixed_policy(adversary: MADDPG, good: MADDPG):
+    """Greedy policy ``{name: (K, d)} -> (K, 3)`` ints: the adversary's action from
+    ``adversary.actors[0]``, the good agents' from ``good.actors[1:]``."""
+    def policy(obs):
+        a = adversary.act(obs, explore=False).argmax(-1)  # (K, 3)
+        g = good.act(obs, explore=False).argmax(-1)  # (K, 3)
+        return np.concatenate([a[:, :1], g[:, 1:]], axis=1)
+
+    return policy
+
+
+def last_step_state(policy, episodes: int, seed: int = EVAL_SEED):
+    """Play the fixed evaluation episodes of :func:`~maddpg_lite.evaluation.evaluate` and
+    return the final game: a :class:`~maddpg_lite.env.VecSimpleAdversary` of ``episodes`` slots.
+
+    Args:
+        policy: a MADDPG (greedy) or a callable ``{name: (K, d)} -> (K, 3)`` ints.
+    """
+    if hasattr(policy, "act"):
+        agent = policy
+        policy = lambda obs: agent.act(obs, explore=False).argmax(-1)  # noqa: E731
+    env = VecSimpleAdversary(episodes)
+    obs = env.reset(seeds=[seed + j for j in range(episodes)])
+    truncated = np.zeros(episodes, dtype=bool)
+    while not truncated.all():
+        obs, _, _, truncated = env.step(policy(obs))
+    return env
+
+
+def median_distances(env: VecSimpleAdversary) -> dict:
+    """Median over the slots of each agent's distance to the target and to the decoy (:data:`DISTANCE_KEYS`)."""
+    d = env.distances()  # (K, 3 agents, 2 landmarks)
+    idx = np.arange(env.num_envs)
+    to_target, to_decoy = d[idx, :, env.target], d[idx, :, 1 - env.target]  # (K, 3) each
+    return {"agent_0_to_target": float(np.median(to_target[:, 1])),
+            "agent_1_to_target": float(np.median(to_target[:, 2])),
+            "agent_0_to_decoy": float(np.median(to_decoy[:, 1])),
+            "agent_1_to_decoy": float(np.median(to_decoy[:, 2])),
+            "adversary_to_target": float(np.median(to_target[:, 0])),
+            "adversary_to_decoy": float(np.median(to_decoy[:, 0]))}
+
+
+def measure(policy, episodes: int, seed: int = EVAL_SEED) -> dict:
+    """Mean returns, deception rates and median distances of ``policy`` over the fixed
+    evaluation episodes: ``{"returns", "deception", "distances", "episodes"}``.
+
+    The returns and rates equal :func:`~maddpg_lite.evaluation.evaluate`'s
+    (``tests/test_study.py`` checks it); the distances come from the same last step.
+    """
+    result = evaluate(policy, episodes, seed)
+    return {"returns": result["returns"], "deception": result["deception"],
+            "distances": median_distances(last_step_state(policy, episodes, seed)), "episodes": episodes}
+
+
+def actors_only(state: dict) -> MADDPG:
+    """A MADDPG whose actors hold ``state["actors"]`` (numpy weights from :func:`run_job`); its
+    critics are untouched, so it can act but not learn."""
+    agent = MADDPG(OBS_DIMS, N_ACTIONS, hidden_dim=state["hidden_dim"], centralized=state["centralized"])
+    for net, weights in zip(agent.actors, state["actors"], strict=True):
+        net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+    return agent
+
+
+# ----- one training run per worker ------------------------------------------------------------
+def run_job(job: dict) -> dict:
+    """Train one recipe (in a worker process) and measure it.
+
+    Args:
+        job: ``{"name": str, "config": Config overrides}``.
+
+    Returns:
+        ``{"name", "config", "history", "final" (see :func:`measure`), "episodes_to_threshold",
+        "wall_seconds", "actors"}``, all picklable (the actors' weights as numpy arrays).
+    """
+    from .training import train
+
+    config = Config(**job["config"])
+    result = train(config, progress=False)
+    final = measure(result.maddpg, config.final_eval_episodes)
+    history = result.history
+    return {
+        "name": job["name"],
+        "config": config.to_dict(),
+        "history": history,
+        "final": final,
+        "episodes_to_threshold": episodes_to_threshold([r["episode"] for r in history],
+                                                       [r["agent_0"] for r in history]),
+        "wall_seconds": result.summary["wall_seconds"],
+        "actors": {"hidden_dim": config.hidden_dim, "centralized": config.centralized,
+                   "actors": [{k: v.numpy() for k, v in net.state_dict().items()} for net in result.maddpg.actors]},
+    }
+
+
+def job_cost(job: dict) -> float:
+    """Rough relative cost of a job (episodes times a width factor), to start the longest first."""
+    c = job["config"]
+    return c.get("episodes", Config.episodes) * (c.get("hidden_dim", Config.hidden_dim) / 64) ** 1.5
+
+
+def run_jobs(jobs: list[dict], workers: int = 2, log=print):
+    """Run :func:`run_job` on every job, ``workers`` at a time (spawned processes), longest
+    first; yields the results as they finish. ``workers=1`` runs them here, in order."""
+    if workers == 1:
+        for job in jobs:
+            yield run_job(job)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        yield from pool.imap_unordered(run_job, sorted(jobs, key=job_cost, reverse=True))
+
+
+def _round(x, digits: int = 4):
+    """Round every float inside ``x`` (dicts, lists) for compact JSON."""
+    if isinstance(x, float):
+        return round(x, digits)
+    if isinstance(x, dict):
+        return {k: _round(v, digits) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_round(v, digits) for v in x]
+    return x
+
+
+def _machine() -> dict:
+    return {"cpu_count": os.cpu_count(), "load_average": [round(v, 2) for v in os.getloadavg()]}
+
+
+# ----- the study --------------------------------------------------------------------------------
+def study_jobs(seeds=SEEDS, overrides=None) -> list[dict]:
+    """One job per method and seed: ``{"name": "maddpg-seed3", "config": {...}}``."""
+    overrides = overrides or {}
+    return [{"name": f"{method}-seed{seed}", "method": method, "seed": seed,
+             "config": {**overrides, "seed": seed, "centralized": centralized}}
+            for seed in seeds for method, centralized in METHODS.items()]
+
+
+def table_row(good: str, adversary: str, seed: int, measured: dict, run: dict | None = None) -> dict:
+    """One row of the results table (:data:`TABLE_COLUMNS`)."""
+    row = {"good_team": good, "adversary": adversary, "seed": seed}
+    row.update({f"return_{name}": measured["returns"][name] for name in AGENTS})
+    row.update({key: measured["deception"][key] for key in RATE_KEYS})
+    row.update({f"median_{key}": measured["distances"][key] for key in DISTANCE_KEYS})
+    row["episodes_to_threshold"] = None if run is None else run["episodes_to_threshold"]
+    row["wall_seconds"] = None if run is None else run["wall_seconds"]
+    return row
+
+
+TABLE_COLUMNS = (["good_team", "adversary", "seed"] + [f"return_{name}" for name in AGENTS] + list(RATE_KEYS)
+                 + [f"median_{key}" for key in DISTANCE_KEYS] + ["episodes_to_threshold", "wall_seconds"])
+"""Columns of study_results.csv: who played the good agents and the adversary (each the
+method trained with that seed), the final mean returns, deception rates and median
+distances, and (for runs, not for mixed matchups) episodes-to-threshold and wall time."""
+
+
+def summarize(rows: list[dict]) -> dict:
+    """``{"maddpg vs maddpg": {column: mean_ci}}`` over seeds, per pairing (good team vs adversary)."""
+    out = {}
+    for good, adversary in sorted({(r["good_team"], r["adversary"]) for r in rows}):
+        group = [r for r in rows if (r["good_team"], r["adversary"]) == (good, adversary)]
+        stats = {col: mean_ci([r[col] for r in group]) for col in TABLE_COLUMNS[3:]}
+        reached = [r["episodes_to_threshold"] for r in group if r["episodes_to_threshold"] is not None]
+        stats["runs"] = len(group)
+        stats["reached_threshold"] = len(reached) if group[0]["wall_seconds"] is not None else None
+        stats["median_episodes_to_threshold"] = float(np.median(reached)) if reached else None
+        out[f"{good} vs {adversary}"] = stats
+    return out
+
+
+def run_study(seeds=SEEDS, overrides=None, workers: int = 2, log=print) -> dict:
+    """Train both methods on ``seeds``, play the mixed matchups, and collect everything.
+
+    Returns:
+        ``{"config", "seeds", "rows" (:data:`TABLE_COLUMNS` dicts), "summary"
+        (:func:`summarize`), "histories" ({run name: history rows}), "baselines"
+        ({"random"|"noop": :func:`measure`}), "study_wall_seconds", "workers",
+        "machine_before", "machine_after", "quick"}``.
+    """
+    start = time.perf_counter()
+    machine_before = _machine()
+    jobs = study_jobs(seeds, overrides)
+    config = Config(**jobs[0]["config"])
+    episodes = config.final_eval_episodes
+    runs = {}
+    for run in run_jobs(jobs, workers):
+        runs[run["name"]] = run
+        log(f"[{time.perf_counter() - start:6.1f} s] {run['name']}: returns "
+            + ", ".join(f"{v:+.2f}" for v in run["final"]["returns"].values())
+            + f"; good on target {run['final']['deception']['good_on_target']:.1%}"
+            + f"; {run['wall_seconds']:.1f} s")
+    rows = []
+    for seed in seeds:
+        m, d = (runs[f"{method}-seed{seed}"] for method in METHODS)
+        rows.append(table_row("maddpg", "maddpg", seed, m["final"], m))
+        rows.append(table_row("ddpg", "ddpg", seed, d["final"], d))
+        m_agent, d_agent = actors_only(m["actors"]), actors_only(d["actors"])
+        rows.append(table_row("maddpg", "ddpg", seed, measure(mixed_policy(adversary=d_agent, good=m_agent), episodes)))
+        rows.append(table_row("ddpg", "maddpg", seed, measure(mixed_policy(adversary=m_agent, good=d_agent), episodes)))
+    base = {"random": measure(random_policy(0), episodes), "noop": measure(noop_policy(), episodes)}
+    return {
+        "config": {k: v for k, v in config.to_dict().items() if k not in ("seed", "centralized")},
+        "seeds": list(seeds),
+        "rows": rows,
+        "summary": summarize(rows),
+        "histories": {name: runs[name]["history"] for name in sorted(runs)},
+        "baselines": base,
+        "study_wall_seconds": time.perf_counter() - start,
+        "workers": workers,
+        "machine_before": machine_before,
+        "machine_after": _machine(),
+        "quick": quick_mode(),
+    }
+
+
+def table_csv(rows: list[dict]) -> str:
+    """CSV text of the rows (:data:`TABLE_COLUMNS`), floats with 4 decimals, empty for None."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(TABLE_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else f"{row[c]:.4f}" if isinstance(row[c], float) else row[c]
+                         for c in TABLE_COLUMNS])
+    return buf.getvalue()
+
+
+def write_study(results: dict, out: Path, figures: Path) -> list[Path]:
+    """Write study_results.json, study_results.csv (in ``out``) and the study figures (in ``figures``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    figures.mkdir(parents=True, exist_ok=True)
+    written = [out / "study_results.json", out / "study_results.csv"]
+    written[0].write_text(json.dumps(_round(results), indent=1) + "\n")
+    written[1].write_text(table_csv(results["rows"]))
+    for name, fig in [("study_returns.png", plot_study_returns(results)),
+                      ("study_deception.png", plot_study_deception(results)),
+                      ("study_convergence.png", plot_study_convergence(results)),
+                      ("study_matchups.png", plot_study_matchups(results))]:
+        written.append(_save(fig, figures / name))
+    return written
+
+
+def load_results(name: str = "study_results.json", folder: Path = DATA_DIR) -> dict:
+    """A shipped result file: ``load_results()`` (the study) or ``load_results("deception_search.json")``."""
+    return json.loads((Path(folder) / name).read_text())
+
+
+# ----- pictures ------------------------------------------------------------------------------
+METHOD_COLORS = {"maddpg": "tab:purple", "ddpg": "tab:orange", "random": "tab:gray", "noop": "0.75"}
+METHOD_LABELS = {"maddpg": "MADDPG", "ddpg": "DDPG (independent)", "random": "random policy",
+                 "noop": "no-op policy"}
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def curve_band(histories: dict, method: str, column: str):
+    """Evaluation episodes and the mean and 95% band over seeds of ``column`` for ``method``'s runs.
+
+    Returns:
+        ``(episodes (E,), mean (E,), low (E,), high (E,))``.
+    """
+    runs = [h for name, h in histories.items() if name.startswith(method + "-")]
+    episodes = np.array([r["episode"] for r in runs[0]])
+    values = np.array([[r[column] for r in h] for h in runs])  # (seeds, E)
+    stats = [mean_ci(values[:, e]) for e in range(values.shape[1])]
+    return (episodes, *(np.array([s[k] for s in stats]) for k in ("mean", "low", "high")))
+
+
+def plot_study_returns(results: dict):
+    """Mean greedy return over seeds with 95% bands, MADDPG vs DDPG, adversary and good agents."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
+    for ax, (column, title) in zip(axes, [("adversary_0", "adversary_0"),
+                                          ("agent_0", "good agents (agent_0 = agent_1: shared reward)")]):
+        for method in METHODS:
+            episodes, mean, low, high = curve_band(results["histories"], method, column)
+            ax.plot(episodes, mean, color=METHOD_COLORS[method], lw=2, label=METHOD_LABELS[method])
+            ax.fill_between(episodes, low, high, color=METHOD_COLORS[method], alpha=0.2)
+        for name, ls in [("random", ":"), ("noop", "-.")]:
+            ax.axhline(results["baselines"][name]["returns"][column], color="0.4", ls=ls, lw=1,
+                       label=METHOD_LABELS[name])
+        ax.set_title(title)
+        ax.set_xlabel("training episode")
+        ax.axhline(0, color="gray", lw=0.5)
+    axes[0].set_ylabel("mean return per episode (greedy)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Mean over {len(results['seeds'])} seeds, shaded: 95% confidence band", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_study_deception(results: dict):
+    """Final deception rates: MADDPG and DDPG (mean over seeds, 95% CI) vs the random and no-op baselines."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    groups = ["maddpg", "ddpg", "random", "noop"]
+    width = 0.8 / len(groups)
+    x = np.arange(len(RATE_KEYS))
+    for g, name in enumerate(groups):
+        if name in METHODS:
+            stats = results["summary"][f"{name} vs {name}"]
+            mean = np.array([stats[k]["mean"] for k in RATE_KEYS])
+            err = np.array([[stats[k]["mean"] - stats[k]["low"], stats[k]["high"] - stats[k]["mean"]]
+                            for k in RATE_KEYS]).T
+        else:
+            mean, err = np.array([results["baselines"][name]["deception"][k] for k in RATE_KEYS]), None
+        ax.bar(x + (g - 1.5) * width, mean, width, yerr=err, capsize=3, color=METHOD_COLORS[name],
+               label=METHOD_LABELS[name])
+    ax.axhline(0.5, color="k", ls="--", lw=0.8)
+    ax.text(len(RATE_KEYS) - 0.5, 0.51, "50%", fontsize=8, ha="right")
+    ax.set_xticks(x, ["good agent\non target", "both landmarks\ncovered", "adversary\non target",
+                      "adversary closer to\ntarget than decoy"])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("fraction of evaluation episodes (last step)")
+    ax.set_title("Deception rates after training (error bars: 95% CI over seeds)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_study_convergence(results: dict):
+    """Per run: episodes until the good agents' smoothed return stays above 0, and wall time."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    runs = [r for r in results["rows"] if r["good_team"] == r["adversary"]]
+    never = results["config"]["episodes"] * 1.08
+    for m, method in enumerate(METHODS):
+        mine = [r for r in runs if r["good_team"] == method]
+        jitter = m + np.linspace(-0.15, 0.15, len(mine))
+        ett = [never if r["episodes_to_threshold"] is None else r["episodes_to_threshold"] for r in mine]
+        axes[0].scatter(jitter, ett, color=METHOD_COLORS[method])
+        axes[1].scatter(jitter, [r["wall_seconds"] for r in mine], color=METHOD_COLORS[method])
+    axes[0].axhline(never, color="0.5", ls=":", lw=1)
+    axes[0].text(1.45, never, "never", va="center", fontsize=8)
+    axes[0].set_ylabel("episodes to threshold")
+    axes[0].set_title(f"Good agents' smoothed return stays > {RETURN_THRESHOLD:g} from episode ...", fontsize=9)
+    axes[1].set_ylabel("wall seconds per run")
+    axes[1].set_title("Cost of one run (one worker, shared machine)", fontsize=9)
+    for ax in axes:
+        ax.set_xticks(range(len(METHODS)), [METHOD_LABELS[m] for m in METHODS])
+        ax.set_xlim(-0.6, 1.8)
+    axes[1].set_ylim(0, None)
+    fig.tight_layout()
+    return fig
+
+
+def plot_study_matchups(results: dict):
+    """Mean final returns (95% CI over seeds) of the four pairings good team vs adversary."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    pairings = [(g, a) for g in METHODS for a in METHODS]
+    labels = [f"good: {METHOD_LABELS[g].split()[0]}\nadv.: {METHOD_LABELS[a].split()[0]}" for g, a in pairings]
+    for ax, column, title in [(axes[0], "return_agent_0", "good agents' return"),
+                              (axes[1], "return_adversary_0", "adversary's return")]:
+        stats = [results["summary"][f"{g} vs {a}"][column] for g, a in pairings]
+        mean = np.array([s["mean"] for s in stats])
+        err = np.array([[s["mean"] - s["low"], s["high"] - s["mean"]] for s in stats]).T
+        colors = [METHOD_COLORS[g if "good" in title else a] for g, a in pairings]
+        ax.bar(range(len(pairings)), mean, yerr=err, capsize=3, color=colors)
+        ax.set_xticks(range(len(pairings)), labels, fontsize=8)
+        ax.axhline(0, color="gray", lw=0.5)
+        ax.set_title(title + " (bar color: who trained that side)", fontsize=9)
+    axes[0].set_ylabel("mean return per episode")
+    fig.tight_layout()
+    return fig
+
+
+# ----- the deception search ----------------------------------------------------------------------
+SEARCH_RECIPES = {
+    "source 5k": dict(),
+    "source 20k": dict(episodes=20_000),
+    "source 60k (MADDPG paper length)": dict(episodes=60_000),
+    "lr 1e-3, 20k": dict(episodes=20_000, actor_lr=1e-3, critic_lr=1e-3),
+    "lr 1e-3, 60k": dict(episodes=60_000, actor_lr=1e-3, critic_lr=1e-3),
+    "gumbel tau 0.5, 20k": dict(episodes=20_000, gumbel_tau=0.5),
+    "gumbel tau 2, 20k": dict(episodes=20_000, gumbel_tau=2.0),
+    "hidden 128, 20k": dict(episodes=20_000, hidden_dim=128),
+}
+"""Stage 1 of the search (seed 0, MADDPG): name -> Config overrides of the source recipe."""
+SEARCH_EXTRA_SEEDS = (1, 2)
+"""Stage 2: the recipe closest to deceiving (:func:`deception_gap`) is repeated on these seeds."""
+QUICK_SEARCH_RECIPES = {"source quick": dict(), "lr 1e-3 quick": dict(actor_lr=1e-3, critic_lr=1e-3)}
+QUICK_SEARCH_EXTRA_SEEDS = (1,)
+
+
+def search_entry(name: str, seed: int, run: dict) -> dict:
+    """What the search keeps of a run: recipe, seed, final measurement, cost and history."""
+    return {"recipe": name, "seed": seed, "config": run["config"], "final": run["final"],
+            "deceives": deceives(run["final"]["deception"]), "gap": deception_gap(run["final"]["deception"]),
+            "wall_seconds": run["wall_seconds"], "minutes": run["wall_seconds"] / 60, "history": run["history"]}
+
+
+def run_search(recipes=None, extra_seeds=None, overrides=None, workers: int = 2, log=print, save=None) -> dict:
+    """Stage 1: every recipe on seed 0. Stage 2: the recipe with the smallest
+    :func:`deception_gap` (ties: the cheapest) on ``extra_seeds``.
+
+    Args:
+        overrides: Config overrides applied under every recipe (quick mode's sizes).
+        save: optional callable given the partial result after every finished run.
+
+    Returns:
+        ``{"criterion", "entries" (:func:`search_entry` per run), "best", "deceiving",
+        "baselines", "search_wall_seconds", "workers", "machine_before", "machine_after", "quick"}``.
+    """
+    recipes = SEARCH_RECIPES if recipes is None else recipes
+    extra_seeds = SEARCH_EXTRA_SEEDS if extra_seeds is None else extra_seeds
+    overrides = overrides or {}
+    start = time.perf_counter()
+    results = {"criterion": {"good_on_target_above": GOOD_ON_TARGET_MIN,
+                             "adversary_closer_to_target_at_most": ADVERSARY_CHANCE_MAX},
+               "recipes": {name: {**overrides, **r} for name, r in recipes.items()},
+               "entries": [], "machine_before": _machine(), "workers": workers, "quick": quick_mode()}
+
+    def stage(jobs):
+        for run in run_jobs(jobs, workers):
+            name, seed = run["name"].rsplit("|", 1)
+            results["entries"].append(search_entry(name, int(seed), run))
+            rates = run["final"]["deception"]
+            log(f"[{time.perf_counter() - start:7.1f} s] {name}, seed {seed}: "
+                + ", ".join(f"{k} {v:.1%}" for k, v in rates.items()) + f"; {run['wall_seconds'] / 60:.1f} min")
+            if save is not None:
+                save(results)
+
+    stage([{"name": f"{name}|0", "config": {**results["recipes"][name], "seed": 0}} for name in recipes])
+    first = [e for e in results["entries"] if e["seed"] == 0]
+    best = min(first, key=lambda e: (e["gap"], e["wall_seconds"]))["recipe"]
+    results["best"] = best
+    stage([{"name": f"{best}|{seed}", "config": {**results["recipes"][best], "seed": seed}} for seed in extra_seeds])
+    results["deceiving"] = sorted({e["recipe"] for e in results["entries"] if e["deceives"]})
+    episodes = Config(**overrides).final_eval_episodes
+    results["baselines"] = {"random": measure(random_policy(0), episodes), "noop": measure(noop_policy(), episodes)}
+    results["search_wall_seconds"] = time.perf_counter() - start
+    results["machine_after"] = _machine()
+    return results
+
+
+def plot_search(search: dict, window: int = 21):
+    """Left: deception rates during training (seed 0 of the longest recipe, smoothed). Right:
+    final good-on-target vs adversary-closer-to-target for every run, with the deception region."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    longest = max((e for e in search["entries"] if e["seed"] == 0), key=lambda e: e["config"]["episodes"])
+    episodes = [r["episode"] for r in longest["history"]]
+    for key, color in zip(RATE_KEYS, ["tab:blue", "tab:cyan", "tab:red", "tab:pink"]):
+        axes[0].plot(episodes, smooth([r[key] for r in longest["history"]], window), color=color, label=key)
+        axes[0].axhline(search["baselines"]["random"]["deception"][key], color=color, ls=":", lw=1)
+    axes[0].set_ylim(0, 1)
+    axes[0].set_xlabel("training episode")
+    axes[0].set_ylabel("fraction of evaluation episodes")
+    axes[0].set_title(f"{longest['recipe']}, seed 0 (dotted: random policy)", fontsize=9)
+    axes[0].legend(fontsize=7)
+
+    ax = axes[1]
+    ax.axvspan(GOOD_ON_TARGET_MIN, 1, ymin=0, ymax=ADVERSARY_CHANCE_MAX, color="tab:green", alpha=0.12)
+    ax.text(0.98, 0.03, "deception", color="tab:green", ha="right", fontsize=9)
+    recipes = list(search["recipes"])
+    cmap = plt.get_cmap("tab10")
+    for e in search["entries"]:
+        c = cmap(recipes.index(e["recipe"]) % 10)
+        rates = e["final"]["deception"]
+        ax.scatter(rates["good_on_target"], rates["adversary_closer_to_target"], color=c,
+                   marker="o" if e["seed"] == 0 else "^", s=40,
+                   label=e["recipe"] if e["seed"] == 0 else None)
+    r = search["baselines"]["random"]["deception"]
+    ax.scatter(r["good_on_target"], r["adversary_closer_to_target"], color="k", marker="x", label="random policy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("good agent on target")
+    ax.set_ylabel("adversary closer to target than decoy")
+    ax.set_title("Final rates per run (circle: seed 0, triangle: other seeds)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+# ----- command line --------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m maddpg_lite.study", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--search", action="store_true", help="run the deception search instead of the study")
+    parser.add_argument("--workers", type=int, default=2, help="training runs in parallel (one per core)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the JSON/CSV (default: maddpg_lite/data, or runs/study_quick in quick mode)")
+    parser.add_argument("--figures", type=Path, default=None,
+                        help="folder for the study_*.png figures (default: figures/, or --out in quick mode)")
+    args = parser.parse_args(argv)
+    quick = quick_mode()
+    out = args.out or (QUICK_DIR if quick else DATA_DIR)
+    figures = args.figures or (out if quick else FIGURES_DIR)
+    overrides = QUICK_OVERRIDES if quick else {}
+    log = lambda msg: print(msg, flush=True)  # noqa: E731
+    if args.search:
+        out.mkdir(parents=True, exist_ok=True)
+        figures.mkdir(parents=True, exist_ok=True)
+        path = out / "deception_search.json"
+        save = lambda res: path.write_text(json.dumps(_round(res), indent=1) + "\n")  # noqa: E731
+        search = run_search(QUICK_SEARCH_RECIPES if quick else None, QUICK_SEARCH_EXTRA_SEEDS if quick else None,
+                            overrides, args.workers, log, save)
+        save(search)
+        _save(plot_search(search), figures / "study_search.png")
+        log(f"best recipe: {search['best']}; deceiving recipes: {search['deceiving'] or 'none'}; "
+            f"{search['search_wall_seconds'] / 60:.1f} min; wrote {path} and {figures / 'study_search.png'}")
+        return 0
+    results = run_study(QUICK_SEEDS if quick else SEEDS, overrides, args.workers, log)
+    written = write_study(results, out, figures)
+    log(f"study: {results['study_wall_seconds'] / 60:.1f} min on {args.workers} workers "
+        f"(load average before {results['machine_before']['load_average']}, "
+        f"after {results['machine_after']['load_average']}); wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
