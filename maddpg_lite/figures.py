@@ -1,10 +1,16 @@
-"""Remake every picture in figures/: ``python -m maddpg_lite.figures`` (about 40 s).
+"""Remake every picture in figures/: ``python -m maddpg_lite.figures`` (about 30 s on a quiet 2-core CPU: it trains the full default run).
 
 * ``returns.png``: the full default run (seed 0) with the random and no-op baselines;
   its numbers go to ``results.json`` (the README quotes them from there);
 * ``tau_panel.png``: Gumbel-softmax samples at several temperatures;
 * ``scene.png``: the simple_adversary scene, labelled; ``info_flow.png``: CTDE's information flow;
-* ``episode.gif`` and ``episode_first_frame.png``: the pretrained MADDPG agents next to random ones.
+* ``episode.gif`` and ``episode_last_frame.png``: the pretrained MADDPG agents next to random ones
+  (the first evaluation episode; the still shows where everyone ends after 25 steps).
+
+It then rewrites the results block of README.md (between :data:`BEGIN` and :data:`END`)
+from ``figures/results.json`` and the study's shipped results, so every number the
+README quotes comes from a file a command in this repo wrote. ``--readme-only`` redoes
+just that step (no training); ``tests/test_readme.py`` checks the block is up to date.
 """
 
 from __future__ import annotations
@@ -20,11 +26,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from . import pretrained, scene, widgets  # noqa: E402
 from .config import Config  # noqa: E402
+from .env import AGENTS  # noqa: E402
 from .evaluation import EVAL_SEED, random_policy  # noqa: E402
 from .plots import plot_returns  # noqa: E402
 from .training import train  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ROOT / "figures"
+README = ROOT / "README.md"
+BEGIN = "<!-- results: written by `python -m maddpg_lite.figures` from figures/results.json and maddpg_lite/data; do not edit by hand -->"
+END = "<!-- end of results -->"
+RATE_LABELS = {"good_on_target": "good agent on target", "all_landmarks_covered": "both landmarks covered",
+               "adversary_on_target": "adversary on target",
+               "adversary_closer_to_target": "adversary nearer target than decoy"}
 
 
 def save(fig, name: str, out: Path) -> None:
@@ -33,10 +47,137 @@ def save(fig, name: str, out: Path) -> None:
     print("wrote", out / name)
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _ci(stats: dict, fmt: str = "{:+.2f}") -> str:
+    """``mean [low, high]`` of a :func:`~maddpg_lite.study.mean_ci` dict."""
+    return f"{fmt.format(stats['mean'])} [{fmt.format(stats['low'])}, {fmt.format(stats['high'])}]"
+
+
+def results_markdown(run: dict, study: dict, search: dict) -> str:
+    """The README's results block, from ``figures/results.json`` (``run``), the study's
+    ``study_results.json`` and ``deception_search.json``. Deterministic: same files, same text."""
+    from .study import ADVERSARY_CHANCE_MAX, GOOD_ON_TARGET_MIN
+
+    cfg = run["config"]
+    lines = [
+        "![MADDPG return curves with the random and no-op baselines](figures/returns.png)",
+        "",
+        f"**One run of the source's recipe** (`python -m maddpg_lite.train`, seed {cfg['seed']}, "
+        f"{cfg['episodes']} episodes = {run['env_steps']:,} environment steps, {run['update_rounds']} update "
+        f"rounds). Greedy evaluation on the same {run['eval_episodes']} fixed-seed episodes for every row; "
+        "returns are per 25-step episode, rates are measured at the last step "
+        "(\"on\" = centres within 0.23, the discs touch):",
+        "",
+        "| policy | adversary_0 | agent_0 | agent_1 | " + " | ".join(RATE_LABELS.values()) + " |",
+        "|---" * (4 + len(RATE_LABELS)) + "|",
+    ]
+    rows = [("MADDPG, trained", run["final_returns"], run["deception"])]
+    rows += [(f"{ {'noop': 'no-op'}.get(name, name)} policy", b["returns"], b["deception"])
+             for name, b in run["baselines"].items()]
+    for label, returns, rates in rows:
+        lines.append(f"| {label} | " + " | ".join(f"{returns[a]:+.2f}" for a in AGENTS) + " | "
+                     + " | ".join(_pct(rates[k]) for k in RATE_LABELS) + " |")
+    summary = study["summary"]
+    seeds = study["seeds"]
+    mm, dd = summary["maddpg vs maddpg"], summary["ddpg vs ddpg"]
+    lines += [
+        "",
+        f"**Ten seeds, MADDPG against independent DDPG** (`python -m maddpg_lite.study`, seeds "
+        f"{seeds[0]}-{seeds[-1]}, the same recipe; mean over seeds with a 95% confidence interval; the mixed rows "
+        "put one method's good agents against the other method's adversary of the same seed):",
+        "",
+        "| good agents vs adversary | adversary_0 | agent_0 = agent_1 | " + " | ".join(RATE_LABELS.values()) + " |",
+        "|---" * (3 + len(RATE_LABELS)) + "|",
+    ]
+    for pairing in ["maddpg vs maddpg", "ddpg vs ddpg", "maddpg vs ddpg", "ddpg vs maddpg"]:
+        st = summary[pairing]
+        good, adv = (METHOD_NAMES[m] for m in pairing.split(" vs "))
+        lines.append(f"| {good} vs {adv} | {_ci(st['return_adversary_0'])} | {_ci(st['return_agent_0'])} | "
+                     + " | ".join(_ci({k: 100 * v for k, v in st[key].items() if k != 'n'}, '{:.0f}') + "%"
+                                  for key in RATE_LABELS) + " |")
+    lines += ["", "Paired by seed (the same seed's runs, so the spread between seeds cancels), mean difference "
+              "of returns with its 95% confidence interval:", ""]
+    for role, other in [("adversary_0", "agent_0"), ("agent_0", "adversary_0")]:
+        for fixed in ("maddpg", "ddpg"):
+            d = paired_difference(study, role, fixed)
+            who = "adversary" if role == "adversary_0" else "good agents"
+            against = "good agents" if role == "adversary_0" else "adversary"
+            lines.append(f"- {who}, MADDPG minus DDPG, against the {METHOD_NAMES[fixed]} {against}: "
+                         f"{_ci(d)}, MADDPG ahead on {d['ahead']} of {d['n']} seeds")
+    n_runs = len(search["entries"])
+    deceiving = search["deceiving"]
+    best = sorted((e for e in search["entries"] if e["recipe"] == search["best"]), key=lambda e: e["seed"])
+    lines += [
+        "",
+        f"MADDPG's runs took {mm['wall_seconds']['mean']:.0f} s each on average, DDPG's "
+        f"{dd['wall_seconds']['mean']:.0f} s (two runs at a time on the 2-core machine; "
+        f"the whole study {study['study_wall_seconds'] / 60:.1f} min).",
+        "",
+        f"**Searching for real deception** (`python -m maddpg_lite.study --search`): {len(search['recipes'])} "
+        f"recipes ({', '.join(f'`{r}`' for r in search['recipes'])}) on seed 0, then the closest one on more seeds: {n_runs} runs, "
+        f"{search['search_wall_seconds'] / 60:.0f} min. The criterion: a good agent on the target in more than "
+        f"{GOOD_ON_TARGET_MIN:.0%} of episodes while the adversary ends nearer the target than the decoy in at most "
+        f"{ADVERSARY_CHANCE_MAX:.0%}. Recipes that met it: "
+        + (", ".join(deceiving) if deceiving else "**none**") + ". The closest, "
+        f"`{search['best']}`, on seeds {', '.join(str(e['seed']) for e in best)}: good agent on target "
+        + ", ".join(_pct(e["final"]["deception"]["good_on_target"]) for e in best)
+        + "; adversary nearer the target " + ", ".join(_pct(e["final"]["deception"]["adversary_closer_to_target"])
+                                                        for e in best) + ".",
+    ]
+    return "\n".join(lines)
+
+
+METHOD_NAMES = {"maddpg": "MADDPG", "ddpg": "DDPG"}
+
+
+def paired_difference(study: dict, role: str, fixed: str) -> dict:
+    """Per seed, ``role``'s return (``"adversary_0"`` or ``"agent_0"``) when MADDPG plays that role
+    minus when DDPG does, the other role played by method ``fixed`` of the same seed.
+
+    Returns:
+        :func:`~maddpg_lite.study.mean_ci` of the differences, plus ``"ahead"``: seeds where MADDPG's is higher.
+    """
+    from .study import mean_ci
+
+    rows = {(r["good_team"], r["adversary"], r["seed"]): r for r in study["rows"]}
+    key = (lambda m, s: (fixed, m, s)) if role == "adversary_0" else (lambda m, s: (m, fixed, s))
+    diffs = [rows[key("maddpg", s)][f"return_{role}"] - rows[key("ddpg", s)][f"return_{role}"] for s in study["seeds"]]
+    return {**mean_ci(diffs), "ahead": sum(d > 0 for d in diffs)}
+
+
+def load_shipped_results(figures: Path = FIGURES) -> tuple[dict, dict, dict]:
+    """``(run, study, search)``: figures/results.json and the study's two shipped result files."""
+    from .study import load_results
+
+    run = json.loads((figures / "results.json").read_text())
+    return run, load_results(), load_results("deception_search.json")
+
+
+def readme_with_results(readme: str, block: str) -> str:
+    """``readme`` with the text between :data:`BEGIN` and :data:`END` replaced by ``block``."""
+    start, end = readme.find(BEGIN), readme.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"README.md has no results block: it needs the lines {BEGIN!r} and {END!r}")
+    return readme[: start + len(BEGIN)] + "\n" + block + "\n" + readme[end:]
+
+
+def update_readme(readme: Path = README, figures: Path = FIGURES) -> None:
+    readme.write_text(readme_with_results(readme.read_text(), results_markdown(*load_shipped_results(figures))))
+    print("wrote the results block of", readme)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maddpg_lite.figures", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=FIGURES, help="output folder")
+    parser.add_argument("--readme-only", action="store_true",
+                        help="only rewrite README.md's results block from the shipped results (no training)")
     args = parser.parse_args(argv)
+    if args.readme_only:
+        update_readme(figures=args.out)
+        return 0
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
 
@@ -53,7 +194,7 @@ def main(argv=None) -> int:
     save(scene.draw_info_flow(), "info_flow.png", out)
     fig, ax = plt.subplots(figsize=(5, 5))
     env_scene = scene.rollout_scenes(random_policy(0), seed=EVAL_SEED)[0]
-    scene.draw_scene(ax, **env_scene, title="simple_adversary: reset(seed)")
+    scene.draw_scene(ax, **env_scene, title=f"simple_adversary after reset(seed={EVAL_SEED})")
     save(fig, "scene.png", out)
 
     agent = pretrained.load("maddpg_seed0")
@@ -62,6 +203,8 @@ def main(argv=None) -> int:
     print("wrote", out / "episode.gif")
     anim._func(len(scene.rollout_scenes(agent, EVAL_SEED)) - 1)
     save(anim._fig, "episode_last_frame.png", out)
+    if out == FIGURES:
+        update_readme()
     return 0
 
 

@@ -1,0 +1,121 @@
+"""The README as a new user reads it: the Quickstart, the notebook list, and every number and
+claim of its results section, checked against the files that the repo's commands wrote."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from maddpg_lite.evaluation import evaluate, noop_policy, random_policy
+from maddpg_lite.figures import (BEGIN, END, load_shipped_results, paired_difference, readme_with_results,
+                                 results_markdown)
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_shipped_results()
+
+
+def test_quickstart_is_exactly_the_three_commands():
+    section = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", section, flags=re.S)
+    assert blocks[0].strip().splitlines() == ["pip install -r requirements.txt", "python -m maddpg_lite.train",
+                                              "python -m pytest"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "-r requirements.txt" in ci and ci.rstrip().endswith("python -m pytest")
+
+
+def test_requirements_pin_cpu_torch_and_install_the_package():
+    lines = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    assert "torch==2.13.0" in lines and "-e ." in lines
+
+
+def test_every_notebook_is_listed_and_every_listed_one_exists():
+    listed = set(re.findall(r"\]\((notebooks/[^)]+\.ipynb)\)", README))
+    lessons = {str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert listed == lessons
+    assert (ROOT / "notebooks" / "exercises" / "README.md").is_file()
+
+
+def test_results_block_is_what_the_shipped_results_say(shipped):
+    assert README.count(BEGIN) == 1 and README.count(END) == 1
+    assert readme_with_results(README, results_markdown(*shipped)) == README, \
+        "README results are stale: run python -m maddpg_lite.figures --readme-only"
+
+
+def test_results_json_agrees_with_an_independent_run_of_the_same_recipe(shipped):
+    # figures/results.json (python -m maddpg_lite.figures) and the study's MADDPG seed-0 run
+    # (python -m maddpg_lite.study, another process) trained the same recipe separately
+    run, study, _ = shipped
+    row = next(r for r in study["rows"] if (r["good_team"], r["adversary"], r["seed"]) == ("maddpg", "maddpg", 0))
+    for name in ("adversary_0", "agent_0", "agent_1"):
+        assert round(run["final_returns"][name], 4) == pytest.approx(row[f"return_{name}"], abs=1e-4)
+    for key, value in run["deception"].items():
+        assert value == pytest.approx(row[key], abs=1e-9)
+
+
+def test_baseline_numbers_are_remeasured(shipped):
+    run = shipped[0]
+    for name, policy in [("random", random_policy(0)), ("noop", noop_policy())]:
+        fresh = evaluate(policy, run["eval_episodes"])
+        for agent, value in fresh["returns"].items():
+            assert run["baselines"][name]["returns"][agent] == pytest.approx(value, abs=1e-9)
+        assert run["baselines"][name]["deception"] == fresh["deception"]
+
+
+def test_the_claims_of_how_to_read_this(shipped):
+    run, study, search = shipped
+    base = run["baselines"]
+    rows = {(r["good_team"], r["adversary"], r["seed"]): r for r in study["rows"]}
+    s = study["summary"]
+    # the headline: equal, positive good returns and negative adversary returns on every seed
+    for seed in study["seeds"]:
+        r = rows[("maddpg", "maddpg", seed)]
+        assert r["return_agent_0"] == r["return_agent_1"] > 0 > r["return_adversary_0"]
+    # random and no-op good agents already score positive
+    assert base["random"]["returns"]["agent_0"] > 0 and base["noop"]["returns"]["agent_0"] > 0
+    # trained good agents reach the target far more often than random or motionless ones (3x at least)
+    assert s["maddpg vs maddpg"]["good_on_target"]["low"] > 3 * max(b["deception"]["good_on_target"] for b in base.values())
+    # both landmarks covered: above the baselines, but "only a few percent" (under 10%) on every seed
+    assert s["maddpg vs maddpg"]["all_landmarks_covered"]["low"] > max(b["deception"]["all_landmarks_covered"]
+                                                                       for b in base.values())
+    assert max(rows[("maddpg", "maddpg", seed)]["all_landmarks_covered"] for seed in study["seeds"]) < 0.10
+    # the MADDPG adversary ends nearer the target in most episodes, far above a guess
+    assert s["maddpg vs maddpg"]["adversary_closer_to_target"]["low"] > 0.7
+    # no recipe of the search deceives
+    assert search["deceiving"] == [] and not any(e["deceives"] for e in search["entries"])
+    assert any(e["config"]["episodes"] == 60_000 for e in search["entries"])
+    # the MADDPG adversary beats the DDPG adversary against either team: paired by seed, the
+    # difference's interval excludes 0, and MADDPG is ahead on most seeds
+    for team in ("maddpg", "ddpg"):
+        d = paired_difference(study, "adversary_0", team)
+        assert d["low"] > 0 and d["ahead"] >= 8, (team, d)
+    # good agents score higher under DDPG ...
+    assert s["ddpg vs ddpg"]["return_agent_0"]["mean"] > s["maddpg vs maddpg"]["return_agent_0"]["mean"]
+    # ... but with the adversary held fixed, the good teams' paired difference is not told from 0
+    for adversary in ("maddpg", "ddpg"):
+        d = paired_difference(study, "agent_0", adversary)
+        assert d["low"] < 0 < d["high"], (adversary, d)
+
+
+def test_paired_difference_by_hand():
+    rows = [{"good_team": g, "adversary": a, "seed": seed, "return_adversary_0": ra, "return_agent_0": -ra}
+            for seed, (mm, dm, md, dd) in enumerate([(-10, -11, -14, -15), (-12, -12.5, -13, -12)])
+            for (g, a, ra) in [("maddpg", "maddpg", mm), ("ddpg", "maddpg", dm), ("maddpg", "ddpg", md),
+                               ("ddpg", "ddpg", dd)]]
+    study = {"rows": rows, "seeds": [0, 1]}
+    # adversary role, good team MADDPG fixed: (maddpg, maddpg) - (maddpg, ddpg) = 4 and 1
+    d = paired_difference(study, "adversary_0", "maddpg")
+    assert d["mean"] == pytest.approx(2.5) and d["ahead"] == 2 and d["n"] == 2
+    # good role, adversary DDPG fixed: (maddpg, ddpg) - (ddpg, ddpg) on agent_0 = -(-14+15), -(-13+12) = -1, 1
+    d = paired_difference(study, "agent_0", "ddpg")
+    assert d["mean"] == pytest.approx(0.0) and d["ahead"] == 1
+
+
+def test_every_figure_the_readme_shows_exists():
+    for path in re.findall(r"\]\((figures/[^)]+)\)", README):
+        assert (ROOT / path).is_file(), path
