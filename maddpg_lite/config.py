@@ -52,6 +52,10 @@ class Config:
     """Transitions in D before the first update round."""
     gumbel_tau: float = 1.0
     """Temperature of the straight-through Gumbel-softmax used for exploration and in the actor loss."""
+    explore_eps: float = 0.0
+    """Probability, per agent and training step, of a uniformly random action instead of the Gumbel-softmax sample (0: the source's recipe)."""
+    reward_scale: float = 1.0
+    """Rewards are multiplied by this before they enter the replay buffer; reported returns stay unscaled."""
     seed: int = 0
     """Seeds torch, the replay sampling and the training environments."""
     centralized: bool = True
@@ -79,11 +83,11 @@ class Config:
             raise ValueError(f"minimal_size must be a whole number >= 0, got minimal_size={self.minimal_size!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a whole number >= 0, got seed={self.seed!r}")
-        for name in ["actor_lr", "critic_lr", "gumbel_tau"]:
+        for name in ["actor_lr", "critic_lr", "gumbel_tau", "reward_scale"]:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a finite number > 0, got {name}={value!r}")
-        for name in ["gamma", "tau"]:
+        for name in ["gamma", "tau", "explore_eps"]:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 <= value <= 1):
                 raise ValueError(f"{name} must be in [0, 1], got {name}={value!r}")

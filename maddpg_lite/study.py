@@ -9,8 +9,8 @@ Two jobs, both spread over the CPU cores (one training run per worker process):
   ``maddpg_lite/data/study_results.json``, ``maddpg_lite/data/study_results.csv`` (one row
   per pairing and seed) and ``figures/study_{returns,deception,convergence,matchups}.png``.
 * ``python -m maddpg_lite.study --search`` (about 30 minutes): trains MADDPG under several
-  recipes on seed 0 (longer training, learning rates, exploration temperature, network
-  size), then the most promising recipe on seeds 1 and 2, and writes
+  recipes on seed 0 (longer training, learning rates, Gumbel temperature, network size,
+  epsilon-random exploration, reward scale, more update rounds), then the most promising recipe on seeds 1 and 2, and writes
   ``maddpg_lite/data/deception_search.json`` and ``figures/study_search.png``.
 
 "Deception" is measured at the last step of fixed-seed greedy episodes (see
@@ -239,7 +239,8 @@ def run_job(job: dict) -> dict:
 def job_cost(job: dict) -> float:
     """Rough relative cost of a job (episodes times a width factor), to start the longest first."""
     c = job["config"]
-    return c.get("episodes", Config.episodes) * (c.get("hidden_dim", Config.hidden_dim) / 64) ** 1.5
+    update_factor = 0.5 + 0.5 * Config.update_interval / c.get("update_interval", Config.update_interval)
+    return c.get("episodes", Config.episodes) * (c.get("hidden_dim", Config.hidden_dim) / 64) ** 1.5 * update_factor
 
 
 def run_jobs(jobs: list[dict], workers: int = 2, log=print):
@@ -526,6 +527,9 @@ SEARCH_RECIPES = {
     "gumbel tau 0.5, 20k": dict(episodes=20_000, gumbel_tau=0.5),
     "gumbel tau 2, 20k": dict(episodes=20_000, gumbel_tau=2.0),
     "hidden 128, 20k": dict(episodes=20_000, hidden_dim=128),
+    "explore eps 0.1, 20k": dict(episodes=20_000, explore_eps=0.1),
+    "reward x0.1, 20k": dict(episodes=20_000, reward_scale=0.1),
+    "4x update rounds, 20k": dict(episodes=20_000, update_interval=25),
 }
 """Stage 1 of the search (seed 0, MADDPG): name -> Config overrides of the source recipe."""
 SEARCH_EXTRA_SEEDS = (1, 2)

@@ -44,6 +44,8 @@ class TrainResult:
     """What a run produced (also written to ``--out``)."""
 
     maddpg: MADDPG
+    buffer: ReplayBuffer
+    """The replay buffer D as training left it (rewards scaled by ``config.reward_scale``)."""
     history: list[dict]
     """One row per evaluation: episode, the three mean returns and the deception rates."""
     summary: dict
@@ -88,11 +90,15 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
             obs = list(obs.values())
             for _ in range(config.episode_length):
                 actions = maddpg.act(obs, explore=True)  # (K, N, A) one-hot
+                if config.explore_eps > 0:  # epsilon-random rows on top of the Gumbel-softmax samples
+                    random_rows = rng.random(actions.shape[:2]) < config.explore_eps  # (K, N)
+                    actions[random_rows] = np.eye(N_ACTIONS, dtype=np.float32)[
+                        rng.integers(N_ACTIONS, size=int(random_rows.sum()))]
                 next_obs, rewards, terminated, _ = env.step(actions.argmax(-1))
                 next_obs = list(next_obs.values())
                 # done = termination only: a truncated episode still bootstraps from its real x'
                 dones = np.repeat(terminated[:, None], len(AGENTS), axis=1)
-                buffer.add(obs, actions, rewards, next_obs, dones)
+                buffer.add(obs, actions, rewards * config.reward_scale, next_obs, dones)
                 obs = next_obs
                 env_steps += config.num_envs
                 mark = env_steps // config.update_interval
@@ -130,7 +136,7 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
         "interrupted": interrupted,
         "config": config.to_dict(),
     }
-    result = TrainResult(maddpg, history, summary)
+    result = TrainResult(maddpg, buffer, history, summary)
     if out_dir is not None:
         write_outputs(result, Path(out_dir))
     return result
