@@ -533,10 +533,13 @@ def _critic_target_checks(c: _Checks) -> None:
         if not _close(out, expected):
             r = int((~torch.isclose(out.double(), expected.double(), rtol=1e-5, atol=1e-6)).nonzero()[0])
             hint = "y = r + gamma * (1 - done) * target_q, row by row."
-            for name, wrong, why in _TARGET_MISTAKES:
-                if _close(out, wrong(reward, target_q, done, gamma)):
-                    hint = f"Your values match the mistake '{name}'. {why}"
-                    break
+            # name every mistake that fits: when all rows are terminal, 'no mask' and 'inverted mask' look the same
+            matches = [f"'{name}'. {why}" for name, wrong, why in _TARGET_MISTAKES
+                       if _close(out, wrong(reward, target_q, done, gamma))]
+            if len(matches) == 1:
+                hint = f"Your values match the mistake {matches[0]}"
+            elif matches:
+                hint = "On this input your values match each of these mistakes: " + " Or: ".join(matches)
             raise _Mismatch("y = r + gamma * (1 - done) * target_q", inp,
                             f"row {r}: y = {expected[r].item():.6f}  (reward {reward[r].item():.4f}, "
                             f"target_q {target_q[r].item():.4f}, done {done[r].item():.0f})",
@@ -602,6 +605,28 @@ def _with_terminal_rows(batch: Batch, every: int = 3) -> Batch:
     return batch._replace(dones=dones)
 
 
+def _batch_copy(batch: Batch) -> Batch:
+    """A private copy of ``batch`` for the student's function: a write into it cannot reach the cached batch."""
+    return Batch(obs=[o.clone() for o in batch.obs], actions=batch.actions.clone(), rewards=batch.rewards.clone(),
+                 next_obs=[o.clone() for o in batch.next_obs], dones=batch.dones.clone())
+
+
+def _call_on_batch(c: _Checks, inp: str, m: MADDPG, i: int, batch: Batch):
+    """``fn(m, i, copy of batch)``; writing into the batch is a failed check (it corrupts every later use of it)."""
+    given = _batch_copy(batch)
+    out = c.call(inp, m, i, given)
+    for name in Batch._fields:
+        got, orig = getattr(given, name), getattr(batch, name)
+        got, orig = (got, orig) if isinstance(orig, list) else ([got], [orig])
+        if len(got) != len(orig) or not all(isinstance(g, torch.Tensor) and torch.equal(g.detach(), o)
+                                            for g, o in zip(got, orig)):
+            raise _Mismatch("the loss leaves the batch unchanged", inp, f"batch.{name} unchanged",
+                            f"batch.{name} was modified in place",
+                            "Do not write into the batch (e.g. batch.actions[:, i] = a_i): build a new list, "
+                            "e.g. actions = list(batch.actions.unbind(dim=1)); actions[i] = a_i.")
+    return out
+
+
 def buggy_critic_loss(maddpg: MADDPG, i: int, batch: Batch) -> torch.Tensor:
     """Exercise 5: a critic loss that runs, returns a plausible number, trains, and is wrong.
 
@@ -664,7 +689,8 @@ def check_critic_loss(fn) -> CheckResult:
     On the MADDPG of :func:`exercise_setup` (networks and targets differ), for every agent i,
     on a real batch and on the same batch with every third row marked terminal, verified:
     a scalar tensor whose value equals the package's; its gradient w.r.t. ``critics[i]``
-    equals the package's; no other network gets a gradient; the call changes no parameter.
+    equals the package's; no other network gets a gradient; the call changes no parameter and
+    does not write into the batch.
     A wrong value is compared with the usual mistakes (online network in the target, no done
     mask, (B, 1) broadcast, ...) to name the likely cause.
     """
@@ -758,7 +784,7 @@ def _critic_loss_checks(c: _Checks) -> None:
             ref_grads = {f"maddpg.critics[{i}]": [p.grad.clone() for p in m.critics[i].parameters()]}
             _zero_grads(m)
             before = _state(m)
-            out = _expect_scalar(c.call(inp, m, i, b), "the critic loss is a scalar", inp)
+            out = _expect_scalar(_call_on_batch(c, inp, m, i, b), "the critic loss is a scalar", inp)
             _expect_untouched(m, before, "the loss leaves the networks unchanged", inp)
             if not torch.isclose(out.detach().double(), ref.detach().double(), rtol=1e-5, atol=1e-6):
                 hint = ("loss = mean((Q_i(x, a) - y)^2) with y = r_i + gamma (1 - done_i) Q'_i(x', a'), "
@@ -774,7 +800,7 @@ def _critic_loss_checks(c: _Checks) -> None:
                                   "the gradient reaches critics[i] only, and equals the package's", inp)
     c.ok("value = MADDPG.critic_loss for every agent i, on a real batch and on one with terminal rows")
     c.ok("gradient = the package's, in critics[i] only (targets, actors and other critics get none)")
-    c.ok("computing the loss changes no parameter")
+    c.ok("computing the loss changes no parameter and leaves the batch unchanged")
 
 
 # ----- exercise 3: the actor loss ------------------------------------------------------------------
@@ -794,7 +820,7 @@ def check_actor_loss(fn) -> CheckResult:
     3. *The gradient is the package's.* Only ``actors[i]`` (and ``critics[i]``, through which it
        flows) get a gradient; the gradient of ``actors[i]`` points the same way as the
        package's on the same repeated batch (cosine similarity > 0.9) and has a similar size.
-    4. Computing the loss changes no parameter.
+    4. Computing the loss changes no parameter and does not write into the batch.
     """
     return _run("actor_loss", _actor_loss_checks, fn, "actor_loss(maddpg, i, batch)")
 
@@ -849,7 +875,7 @@ def _actor_loss_checks(c: _Checks) -> None:
                f"observation, i={i}, a real batch of 64")
         ref = m.actor_loss(i, batch)
         before = _state(m)
-        out = _expect_scalar(c.call(inp, m, i, batch), "the actor loss is a scalar", inp)
+        out = _expect_scalar(_call_on_batch(c, inp, m, i, batch), "the actor loss is a scalar", inp)
         _expect_untouched(m, before, "the loss leaves the networks unchanged", inp)
         if not torch.isclose(out.detach().double(), ref.detach().double(), rtol=1e-5, atol=1e-6):
             hint = _ACTOR_HINT
@@ -870,7 +896,7 @@ def _actor_loss_checks(c: _Checks) -> None:
         ref.backward()
         ref_grad = torch.cat([p.grad.flatten() for p in m.actors[i].parameters()])
         _zero_grads(m)
-        out = _expect_scalar(c.call(inp, m, i, big), "the actor loss is a scalar", inp)
+        out = _expect_scalar(_call_on_batch(c, inp, m, i, big), "the actor loss is a scalar", inp)
         if abs(out.item() - expected) > Z_MAX * se + 1e-6:
             raise _Mismatch("the loss is right on average over the Gumbel noise", inp,
                             f"{expected:.5f} +- {Z_MAX * se:.5f} (exact expectation +- 5 standard errors)",
@@ -901,7 +927,7 @@ def _actor_loss_checks(c: _Checks) -> None:
                             "(onehot_from_logits) passes no gradient from Q to the actor.")
     c.ok("on the real actors, the value matches its exact expectation over the noise (5 standard errors)")
     c.ok("the gradient reaches actors[i] and critics[i] only; actors[i]'s gradient matches the package's")
-    c.ok("computing the loss changes no parameter")
+    c.ok("computing the loss changes no parameter and leaves the batch unchanged")
 
 
 # ----- exercise 4: the soft update -------------------------------------------------------------------
