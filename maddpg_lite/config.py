@@ -60,8 +60,8 @@ class Config:
     """Seeds torch, the replay sampling and the training environments."""
     centralized: bool = True
     """True: MADDPG, each critic Q_i sees all observations and actions. False: independent DDPG, each critic sees only its own."""
-    num_envs: int = 10
-    """Games stepped together; the schedule per environment step (update_interval, minimal_size) is unchanged."""
+    num_envs: int = 50
+    """Games stepped together (one batched action choice for all of them); the schedule per environment step (update_interval, minimal_size) is unchanged."""
     eval_interval: int = 100
     """Training episodes between two evaluations (one row of history.csv each)."""
     eval_episodes: int = 100
@@ -100,7 +100,7 @@ class Config:
     def for_lesson(cls, **overrides) -> "Config":
         """The full recipe, or, in quick mode (``MADDPG_LITE_QUICK=1``), a small run that
         still performs real update rounds (200 episodes, updates from step 1000 on)."""
-        quick = dict(episodes=200, minimal_size=1000, batch_size=256, eval_interval=20,
+        quick = dict(episodes=200, minimal_size=1000, batch_size=256, eval_interval=50,
                      eval_episodes=50, final_eval_episodes=200)
         return cls(**{**(quick if quick_mode() else {}), **overrides})
 

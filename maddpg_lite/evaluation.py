@@ -32,7 +32,7 @@ def noop_policy():
     return lambda obs: np.zeros((len(obs[AGENTS[0]]), len(AGENTS)), dtype=np.int64)
 
 
-def evaluate(policy, episodes: int = 100, seed: int = EVAL_SEED) -> dict:
+def evaluate(policy, episodes: int = 100, seed: int = EVAL_SEED, with_env: bool = False) -> dict:
     """Play ``episodes`` full episodes (all at once) and measure them.
 
     Args:
@@ -40,6 +40,8 @@ def evaluate(policy, episodes: int = 100, seed: int = EVAL_SEED) -> dict:
             ``{name: (K, d)} -> (K, N)`` integer actions.
         episodes: number of episodes, K.
         seed: episode j starts from ``reset(seed=seed + j)``.
+        with_env: also return the game as it ends (``"env"``: a :class:`VecSimpleAdversary`
+            of ``episodes`` slots after the last step), to measure more of that last step.
 
     Returns:
         ``{"returns": {name: mean return}, "returns_std": {name: std},
@@ -57,12 +59,15 @@ def evaluate(policy, episodes: int = 100, seed: int = EVAL_SEED) -> dict:
         obs, rewards, _, truncated = env.step(policy(obs))
         returns += rewards
     flags = env.deception_flags()
-    return {
+    result = {
         "returns": {name: float(returns[:, i].mean()) for i, name in enumerate(AGENTS)},
         "returns_std": {name: float(returns[:, i].std()) for i, name in enumerate(AGENTS)},
         "deception": {key: float(flags[key].mean()) for key in DECEPTION_KEYS},
         "episodes": episodes,
     }
+    if with_env:
+        result["env"] = env
+    return result
 
 
 def baselines(episodes: int = 1000, seed: int = EVAL_SEED) -> dict:

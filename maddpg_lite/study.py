@@ -52,7 +52,7 @@ METHODS = {"maddpg": True, "ddpg": False}
 """Method name -> ``Config.centralized``."""
 SEEDS = tuple(range(10))
 QUICK_SEEDS = (0, 1)
-QUICK_OVERRIDES = dict(episodes=100, minimal_size=500, batch_size=128, eval_interval=20, eval_episodes=50,
+QUICK_OVERRIDES = dict(episodes=100, minimal_size=500, batch_size=128, eval_interval=50, eval_episodes=50,
                        final_eval_episodes=100)
 """Quick mode: a run of 100 episodes that still makes real update rounds (from step 500 on)."""
 
@@ -154,24 +154,6 @@ def mixed_policy(adversary: MADDPG, good: MADDPG):
     return policy
 
 
-def last_step_state(policy, episodes: int, seed: int = EVAL_SEED):
-    """Play the fixed evaluation episodes of :func:`~maddpg_lite.evaluation.evaluate` and
-    return the final game: a :class:`~maddpg_lite.env.VecSimpleAdversary` of ``episodes`` slots.
-
-    Args:
-        policy: a MADDPG (greedy) or a callable ``{name: (K, d)} -> (K, 3)`` ints.
-    """
-    if hasattr(policy, "act"):
-        agent = policy
-        policy = lambda obs: agent.act(obs, explore=False).argmax(-1)  # noqa: E731
-    env = VecSimpleAdversary(episodes)
-    obs = env.reset(seeds=[seed + j for j in range(episodes)])
-    truncated = np.zeros(episodes, dtype=bool)
-    while not truncated.all():
-        obs, _, _, truncated = env.step(policy(obs))
-    return env
-
-
 def median_distances(env: VecSimpleAdversary) -> dict:
     """Median over the slots of each agent's distance to the target and to the decoy (:data:`DISTANCE_KEYS`)."""
     d = env.distances()  # (K, 3 agents, 2 landmarks)
@@ -189,12 +171,13 @@ def measure(policy, episodes: int, seed: int = EVAL_SEED) -> dict:
     """Mean returns, deception rates and median distances of ``policy`` over the fixed
     evaluation episodes: ``{"returns", "deception", "distances", "episodes"}``.
 
-    The returns and rates equal :func:`~maddpg_lite.evaluation.evaluate`'s
-    (``tests/test_study.py`` checks it); the distances come from the same last step.
+    The returns and rates are :func:`~maddpg_lite.evaluation.evaluate`'s; the distances come
+    from the last step of the same episodes (one game is played, so this holds for random
+    policies too).
     """
-    result = evaluate(policy, episodes, seed)
+    result = evaluate(policy, episodes, seed, with_env=True)
     return {"returns": result["returns"], "deception": result["deception"],
-            "distances": median_distances(last_step_state(policy, episodes, seed)), "episodes": episodes}
+            "distances": median_distances(result["env"]), "episodes": episodes}
 
 
 def actors_only(state: dict) -> MADDPG:
@@ -231,6 +214,7 @@ def run_job(job: dict) -> dict:
         "episodes_to_threshold": episodes_to_threshold([r["episode"] for r in history],
                                                        [r["agent_0"] for r in history]),
         "wall_seconds": result.summary["wall_seconds"],
+        "update_rounds": result.summary["update_rounds"],
         "actors": {"hidden_dim": config.hidden_dim, "centralized": config.centralized,
                    "actors": [{k: v.numpy() for k, v in net.state_dict().items()} for net in result.maddpg.actors]},
     }
@@ -468,25 +452,44 @@ def plot_study_deception(results: dict):
     return fig
 
 
+def adversary_episodes_to_random(results: dict, method: str) -> list:
+    """Per seed of ``method``'s runs: the first evaluation episode after which the adversary's
+    smoothed return stays above the random adversary's (:func:`episodes_to_threshold`), or None.
+
+    A convergence measure that means something in this game, unlike the good agents' return,
+    which a random team already keeps above 0.
+    """
+    threshold = results["baselines"]["random"]["returns"]["adversary_0"]
+    return [episodes_to_threshold([r["episode"] for r in h], [r["adversary_0"] for r in h], threshold)
+            for h in (results["histories"][f"{method}-seed{seed}"] for seed in results["seeds"])]
+
+
 def plot_study_convergence(results: dict):
-    """Per run: episodes until the good agents' smoothed return stays above 0, and wall time."""
+    """Per run: episodes until the good agents' smoothed return stays above 0 (the issue's
+    measure), until the adversary's stays above the random adversary's, and wall time."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
     runs = [r for r in results["rows"] if r["good_team"] == r["adversary"]]
     never = results["config"]["episodes"] * 1.08
     for m, method in enumerate(METHODS):
-        mine = [r for r in runs if r["good_team"] == method]
+        mine = sorted((r for r in runs if r["good_team"] == method), key=lambda r: r["seed"])
         jitter = m + np.linspace(-0.15, 0.15, len(mine))
         ett = [never if r["episodes_to_threshold"] is None else r["episodes_to_threshold"] for r in mine]
         axes[0].scatter(jitter, ett, color=METHOD_COLORS[method])
-        axes[1].scatter(jitter, [r["wall_seconds"] for r in mine], color=METHOD_COLORS[method])
-    axes[0].axhline(never, color="0.5", ls=":", lw=1)
-    axes[0].text(1.45, never, "never", va="center", fontsize=8)
-    axes[0].set_ylabel("episodes to threshold")
-    axes[0].set_title(f"Good agents' smoothed return stays > {RETURN_THRESHOLD:g} from episode ...", fontsize=9)
-    axes[1].set_ylabel("wall seconds per run")
-    axes[1].set_title("Cost of one run (one worker, shared machine)", fontsize=9)
+        adv = [never if e is None else e for e in adversary_episodes_to_random(results, method)]
+        axes[1].scatter(jitter, adv, color=METHOD_COLORS[method])
+        axes[2].scatter(jitter, [r["wall_seconds"] for r in mine], color=METHOD_COLORS[method])
+    for ax in axes[:2]:
+        ax.axhline(never, color="0.5", ls=":", lw=1)
+        ax.text(1.45, never, "never", va="center", fontsize=8)
+        ax.set_ylim(0, never * 1.05)
+    axes[0].set_ylabel("training episode")
+    axes[0].set_title(f"Good agents' smoothed return stays > {RETURN_THRESHOLD:g} from ...\n"
+                      "(a random team already scores above it)", fontsize=9)
+    axes[1].set_title("Adversary's smoothed return stays above\nthe random adversary's from ...", fontsize=9)
+    axes[2].set_ylabel("wall seconds per run")
+    axes[2].set_title("Cost of one run (one worker, shared machine)", fontsize=9)
     for ax in axes:
         ax.set_xticks(range(len(METHODS)), [METHOD_LABELS[m] for m in METHODS])
         ax.set_xlim(-0.6, 1.8)
@@ -624,7 +627,7 @@ def plot_search(search: dict, window: int = 21):
     ax.set_xlabel("good agent on target")
     ax.set_ylabel("adversary closer to target than decoy")
     ax.set_title("Final rates per run (circle: seed 0, triangle: other seeds)", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))  # beside the points, not on them
     fig.tight_layout()
     return fig
 

@@ -153,7 +153,7 @@ def test_checkpoint_flag_starts_from_those_networks(cli_run, summary, tmp_path, 
     _, out = cli_run
     # no update round can happen (the first would be at env step 100000), so the final
     # evaluation is the checkpoint's own
-    code, _, err = run_main(["--episodes", 10, "--update-interval", 100_000, "--eval-episodes", 5,
+    code, _, err = run_main(["--episodes", 10, "--num-envs", 10, "--update-interval", 100_000, "--eval-episodes", 5,
                              "--final-eval-episodes", 50, "--no-progress", "--checkpoint", out / "checkpoint.pt",
                              "--out", tmp_path / "resumed"], capsys)
     assert code == 0, err
@@ -167,7 +167,7 @@ def test_checkpoint_flag_starts_from_those_networks(cli_run, summary, tmp_path, 
 def small_checkpoint(tmp_path_factory):
     """A checkpoint of another shape, written by the CLI itself (--hidden-dim 32)."""
     out = tmp_path_factory.mktemp("h32")
-    code = main(["--episodes", "10", "--hidden-dim", "32", "--eval-episodes", "1", "--final-eval-episodes", "1",
+    code = main(["--episodes", "10", "--num-envs", "10", "--hidden-dim", "32", "--eval-episodes", "1", "--final-eval-episodes", "1",
                  "--no-progress", "--out", str(out)])
     assert code == 0
     return out / "checkpoint.pt"
@@ -204,7 +204,7 @@ def assert_one_line_error(code, stdout, stderr, *must_contain):
     (["--gumbel-tau", "nan"], ["gumbel_tau", "nan"]),
     (["--batch-size", "abc"], ["--batch-size", "'abc'"]),
     (["--no-such-flag", "3"], ["--no-such-flag"]),
-    (["--episodes", "15"], ["episodes=15", "num_envs=10"]),
+    (["--episodes", "15"], ["episodes=15", "num_envs=50"]),
     (["--gamma", "1.5"], ["gamma", "1.5"]),
     (["--batch-size", "2048", "--buffer-size", "1000"], ["2048", "1000"]),
 ])
@@ -231,7 +231,7 @@ def test_missing_checkpoint_is_refused(tmp_path, capsys):
 def test_out_that_is_a_file_is_refused(tmp_path, capsys):
     target = tmp_path / "a_file"
     target.write_text("precious\n")
-    code, stdout, stderr = run_main(["--episodes", "10", "--out", target], capsys)
+    code, stdout, stderr = run_main(["--episodes", "10", "--num-envs", "10", "--out", target], capsys)
     assert_one_line_error(code, stdout, stderr, str(target))
     assert target.read_text() == "precious\n"
 
