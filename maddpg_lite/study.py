@@ -237,6 +237,8 @@ def run_jobs(jobs: list[dict], workers: int = 2, log=print):
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers) as pool:
         yield from pool.imap_unordered(run_job, sorted(jobs, key=job_cost, reverse=True))
+        pool.close()  # a clean shutdown: leaving the block would terminate() the workers,
+        pool.join()  # and multiprocessing then warns about a leaked semaphore
 
 
 def _round(x, digits: int = 4):
