@@ -1,4 +1,4 @@
-"""Remake every picture in figures/: ``python -m maddpg_lite.figures`` (about 30 s on a quiet 2-core CPU: it trains the full default run).
+"""Remake every picture in figures/: ``python -m maddpg_lite.figures`` (about a minute on the 2-core CPU: it trains the full default run).
 
 * ``returns.png``: the full default run (seed 0) with the random and no-op baselines;
   its numbers go to ``results.json`` (the README quotes them from there);
@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+
+import numpy as np
 
 import matplotlib
 
@@ -107,6 +109,21 @@ def results_markdown(run: dict, study: dict, search: dict) -> str:
             against = "good agents" if role == "adversary_0" else "adversary"
             lines.append(f"- {who}, MADDPG minus DDPG, against the {METHOD_NAMES[fixed]} {against}: "
                          f"{_ci(d)}, MADDPG ahead on {d['ahead']} of {d['n']} seeds")
+    from .study import adversary_episodes_to_random
+
+    def spread(values) -> str:
+        reached = [v for v in values if v is not None]
+        never = f", never in {len(values) - len(reached)}" if len(reached) < len(values) else ""
+        return f"median {np.median(reached):.0f} (from {min(reached)} to {max(reached)}{never})"
+
+    ett = {m: [r["episodes_to_threshold"] for r in sorted(study["rows"], key=lambda r: r["seed"])
+               if r["good_team"] == r["adversary"] == m] for m in METHOD_NAMES}
+    lines += ["", "Convergence, in training episodes until the smoothed greedy return stays above a threshold for "
+              "good: the adversary above the random adversary's return, MADDPG "
+              f"{spread(adversary_episodes_to_random(study, 'maddpg'))}, DDPG "
+              f"{spread(adversary_episodes_to_random(study, 'ddpg'))}; the good agents above 0, MADDPG "
+              f"{spread(ett['maddpg'])}, DDPG {spread(ett['ddpg'])} (a measure that says little here: a random "
+              "team already scores above 0, and the first evaluation comes before the first update round)."]
     n_runs = len(search["entries"])
     deceiving = search["deceiving"]
     best = sorted((e for e in search["entries"] if e["recipe"] == search["best"]), key=lambda e: e["seed"])

@@ -102,6 +102,16 @@ def test_the_claims_of_how_to_read_this(shipped):
         assert d["low"] < 0 < d["high"], (adversary, d)
 
 
+def test_the_convergence_claim(shipped):
+    from maddpg_lite.study import adversary_episodes_to_random, mean_ci
+
+    _, study, _ = shipped
+    maddpg, ddpg = (adversary_episodes_to_random(study, m) for m in ("maddpg", "ddpg"))
+    assert None not in maddpg and max(maddpg) < study["config"]["episodes"] / 4
+    assert None not in ddpg
+    assert mean_ci([m - d for m, d in zip(maddpg, ddpg)])["high"] < 0
+
+
 def test_paired_difference_by_hand():
     rows = [{"good_team": g, "adversary": a, "seed": seed, "return_adversary_0": ra, "return_agent_0": -ra}
             for seed, (mm, dm, md, dd) in enumerate([(-10, -11, -14, -15), (-12, -12.5, -13, -12)])
