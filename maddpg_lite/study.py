@@ -8,10 +8,13 @@ Two jobs, both spread over the CPU cores (one training run per worker process):
   adversary of the same seed, and the reverse), and writes
   ``maddpg_lite/data/study_results.json``, ``maddpg_lite/data/study_results.csv`` (one row
   per pairing and seed) and ``figures/study_{returns,deception,convergence,matchups}.png``.
-* ``python -m maddpg_lite.study --search`` (about 30 minutes): trains MADDPG under several
+* ``python -m maddpg_lite.study --search`` (about 25 minutes): trains MADDPG under several
   recipes on seed 0 (longer training, learning rates, Gumbel temperature, network size,
-  epsilon-random exploration, reward scale, more update rounds), then the most promising recipe on seeds 1 and 2, and writes
-  ``maddpg_lite/data/deception_search.json`` and ``figures/study_search.png``.
+  epsilon-random exploration, reward scale, more update rounds), then the most promising
+  recipe on seeds 1 and 2, and writes ``maddpg_lite/data/deception_search.json`` and
+  ``figures/study_search.png``.
+* ``python -m maddpg_lite.study --replot`` redraws all five figures from the shipped results
+  (seconds, no training).
 
 "Deception" is measured at the last step of fixed-seed greedy episodes (see
 :meth:`~maddpg_lite.env.VecSimpleAdversary.deception_flags`). A recipe *deceives* when a
@@ -360,12 +363,15 @@ def write_study(results: dict, out: Path, figures: Path) -> list[Path]:
     written = [out / "study_results.json", out / "study_results.csv"]
     written[0].write_text(json.dumps(_round(results), indent=1) + "\n")
     written[1].write_text(table_csv(results["rows"]))
-    for name, fig in [("study_returns.png", plot_study_returns(results)),
-                      ("study_deception.png", plot_study_deception(results)),
-                      ("study_convergence.png", plot_study_convergence(results)),
-                      ("study_matchups.png", plot_study_matchups(results))]:
-        written.append(_save(fig, figures / name))
-    return written
+    return written + write_study_figures(results, figures)
+
+
+def write_study_figures(results: dict, figures: Path) -> list[Path]:
+    """The four study figures, drawn from ``results`` into ``figures``."""
+    return [_save(fig, figures / name) for name, fig in [("study_returns.png", plot_study_returns(results)),
+                                                         ("study_deception.png", plot_study_deception(results)),
+                                                         ("study_convergence.png", plot_study_convergence(results)),
+                                                         ("study_matchups.png", plot_study_matchups(results))]]
 
 
 def load_results(name: str = "study_results.json", folder: Path = DATA_DIR) -> dict:
@@ -615,9 +621,9 @@ def plot_search(search: dict, window: int = 21):
     ax.axvspan(GOOD_ON_TARGET_MIN, 1, ymin=0, ymax=ADVERSARY_CHANCE_MAX, color="tab:green", alpha=0.12)
     ax.text(0.98, 0.03, "deception", color="tab:green", ha="right", fontsize=9)
     recipes = list(search["recipes"])
-    cmap = plt.get_cmap("tab10")
+    cmap = plt.get_cmap("tab20")  # up to 20 recipes, each its own color
     for e in search["entries"]:
-        c = cmap(recipes.index(e["recipe"]) % 10)
+        c = cmap(recipes.index(e["recipe"]) % 20)
         rates = e["final"]["deception"]
         ax.scatter(rates["good_on_target"], rates["adversary_closer_to_target"], color=c,
                    marker="o" if e["seed"] == 0 else "^", s=40,
@@ -641,6 +647,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="training runs in parallel (one per core)")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the JSON/CSV (default: maddpg_lite/data, or runs/study_quick in quick mode)")
+    parser.add_argument("--replot", action="store_true",
+                        help="only redraw the figures from the result files in --out (no training)")
     parser.add_argument("--figures", type=Path, default=None,
                         help="folder for the study_*.png figures (default: figures/, or --out in quick mode)")
     args = parser.parse_args(argv)
@@ -649,6 +657,12 @@ def main(argv=None) -> int:
     figures = args.figures or (out if quick else FIGURES_DIR)
     overrides = QUICK_OVERRIDES if quick else {}
     log = lambda msg: print(msg, flush=True)  # noqa: E731
+    if args.replot:
+        figures.mkdir(parents=True, exist_ok=True)
+        written = write_study_figures(load_results(folder=out), figures)
+        written.append(_save(plot_search(load_results("deception_search.json", out)), figures / "study_search.png"))
+        log("redrew " + ", ".join(str(p) for p in written))
+        return 0
     if args.search:
         out.mkdir(parents=True, exist_ok=True)
         figures.mkdir(parents=True, exist_ok=True)
