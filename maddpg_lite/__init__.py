@@ -8,7 +8,7 @@ buffer (:mod:`.buffer`), the agents (:mod:`.maddpg`), evaluation and training
 from .buffer import Batch, ReplayBuffer
 from .config import Config, quick_mode
 from .env import AGENTS, N_ACTIONS, OBS_DIMS, ON_LANDMARK_DISTANCE, VecSimpleAdversary, make_env
-from .evaluation import baselines, evaluate, noop_policy, random_policy
+from .evaluation import baselines, evaluate, noop_policy, random_policy, team_policy
 from .functional import (critic_target, gumbel_softmax, gumbel_softmax_sample, onehot_from_logits,
                          sample_gumbel, soft_update)
 from .maddpg import MADDPG
@@ -18,5 +18,5 @@ __all__ = [
     "AGENTS", "Batch", "Config", "MADDPG", "N_ACTIONS", "OBS_DIMS", "ON_LANDMARK_DISTANCE", "ReplayBuffer",
     "TrainResult", "VecSimpleAdversary", "baselines", "critic_target", "evaluate", "gumbel_softmax",
     "gumbel_softmax_sample", "make_env", "noop_policy", "onehot_from_logits", "quick_mode", "random_policy",
-    "sample_gumbel", "soft_update", "train",
+    "sample_gumbel", "soft_update", "team_policy", "train",
 ]

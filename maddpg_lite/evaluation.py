@@ -21,6 +21,29 @@ def greedy_policy(maddpg):
     return lambda obs: maddpg.act(obs, explore=False).argmax(-1)
 
 
+def as_policy(policy):
+    """A :class:`~maddpg_lite.maddpg.MADDPG` becomes its greedy policy; a callable
+    ``{name: (K, d)} -> (K, N)`` integer actions is kept as it is."""
+    return greedy_policy(policy) if hasattr(policy, "act") else policy
+
+
+def team_policy(adversary, good):
+    """Cross-play: the adversary's actions (column 0) from one policy, the good agents'
+    (columns 1..N-1) from another. Each may be a MADDPG (greedy) or a callable policy.
+
+    Returns:
+        a callable ``{name: (K, d)} -> (K, N)`` integer actions.
+    """
+    adversary, good = as_policy(adversary), as_policy(good)
+
+    def policy(obs):
+        actions = np.array(good(obs))  # (K, N)
+        actions[:, 0] = np.asarray(adversary(obs))[:, 0]
+        return actions
+
+    return policy
+
+
 def random_policy(seed: int = 0):
     """Uniformly random actions for every agent."""
     rng = np.random.default_rng(seed)
@@ -49,8 +72,7 @@ def evaluate(policy, episodes: int = 100, seed: int = EVAL_SEED, with_env: bool 
         undiscounted sum of the 25 rewards; the deception rates (see
         :meth:`VecSimpleAdversary.deception_flags`) are read at the last step.
     """
-    if hasattr(policy, "act"):
-        policy = greedy_policy(policy)
+    policy = as_policy(policy)
     env = VecSimpleAdversary(episodes)
     obs = env.reset(seeds=[seed + j for j in range(episodes)])
     returns = np.zeros((episodes, len(AGENTS)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .env import AGENT_SIZE, AGENTS, EPISODE_LENGTH, LANDMARK_SIZE, VecSimpleAdversary
-from .evaluation import greedy_policy
+from .evaluation import as_policy
 from .plots import AGENT_COLORS
 
 TARGET_COLOR = "tab:green"
@@ -114,11 +114,6 @@ def scene_of(env, k: int = 0) -> dict:
             "target": next(m for m, lm in enumerate(world.landmarks) if lm is goal)}
 
 
-def _as_policy(policy):
-    """A MADDPG becomes its greedy policy; a callable ``{name: (K, d)} -> (K, 3)`` is kept."""
-    return greedy_policy(policy) if hasattr(policy, "act") else policy
-
-
 def rollout_scenes(policy, seed: int) -> list[dict]:
     """Play one episode from ``reset(seed=seed)`` and record every state.
 
@@ -130,7 +125,7 @@ def rollout_scenes(policy, seed: int) -> list[dict]:
     Returns:
         26 scene dicts (:func:`scene_of`): the reset state, then the state after each of the 25 steps.
     """
-    policy = _as_policy(policy)
+    policy = as_policy(policy)
     env = VecSimpleAdversary(1)
     obs = env.reset(seeds=[seed])
     scenes = [scene_of(env)]

@@ -43,7 +43,7 @@ import torch
 
 from .config import Config, quick_mode
 from .env import AGENTS, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
-from .evaluation import DECEPTION_KEYS, EVAL_SEED, evaluate, noop_policy, random_policy
+from .evaluation import DECEPTION_KEYS, EVAL_SEED, evaluate, noop_policy, random_policy, team_policy
 from .maddpg import MADDPG
 from .plots import AGENT_COLORS, smooth
 
@@ -146,17 +146,6 @@ def deception_gap(rates: dict) -> float:
 
 
 # ----- policies and measurements ---------------------------------------------------------------
-def mixed_policy(adversary: MADDPG, good: MADDPG):
-    """Greedy policy ``{name: (K, d)} -> (K, 3)`` ints: the adversary's action from
-    ``adversary.actors[0]``, the good agents' from ``good.actors[1:]``."""
-    def policy(obs):
-        a = adversary.act(obs, explore=False).argmax(-1)  # (K, 3)
-        g = good.act(obs, explore=False).argmax(-1)  # (K, 3)
-        return np.concatenate([a[:, :1], g[:, 1:]], axis=1)
-
-    return policy
-
-
 def median_distances(env: VecSimpleAdversary) -> dict:
     """Median over the slots of each agent's distance to the target and to the decoy (:data:`DISTANCE_KEYS`)."""
     d = env.distances()  # (K, 3 agents, 2 landmarks)
@@ -327,8 +316,8 @@ def run_study(seeds=SEEDS, overrides=None, workers: int = 2, log=print) -> dict:
         rows.append(table_row("maddpg", "maddpg", seed, m["final"], m))
         rows.append(table_row("ddpg", "ddpg", seed, d["final"], d))
         m_agent, d_agent = actors_only(m["actors"]), actors_only(d["actors"])
-        rows.append(table_row("maddpg", "ddpg", seed, measure(mixed_policy(adversary=d_agent, good=m_agent), episodes)))
-        rows.append(table_row("ddpg", "maddpg", seed, measure(mixed_policy(adversary=m_agent, good=d_agent), episodes)))
+        rows.append(table_row("maddpg", "ddpg", seed, measure(team_policy(adversary=d_agent, good=m_agent), episodes)))
+        rows.append(table_row("ddpg", "maddpg", seed, measure(team_policy(adversary=m_agent, good=d_agent), episodes)))
     base = {"random": measure(random_policy(0), episodes), "noop": measure(noop_policy(), episodes)}
     return {
         "config": {k: v for k, v in config.to_dict().items() if k not in ("seed", "centralized")},

@@ -172,3 +172,22 @@ def test_evaluate_equals_mpe2_episode_by_episode(which):
         assert result["returns_std"][name] == pytest.approx(returns[:, i].std(), rel=1e-12, abs=1e-12)
     assert result["deception"] == deception
     assert returns[:, 1].std() > 0  # the episodes really differ
+
+
+def test_team_policy_takes_each_column_from_its_policy():
+    from maddpg_lite import MADDPG, N_ACTIONS, OBS_DIMS, team_policy
+    from maddpg_lite.evaluation import greedy_policy
+
+    obs = VecSimpleAdversary(4, seed=0).reset()
+    adversary = lambda o: np.full((4, 3), 1)  # noqa: E731
+    good = lambda o: np.full((4, 3), 2)  # noqa: E731
+    actions = team_policy(adversary, good)(obs)
+    assert actions.shape == (4, 3)
+    assert (actions[:, 0] == 1).all() and (actions[:, 1:] == 2).all()
+    # a MADDPG stands for its greedy policy, on either side
+    torch.manual_seed(0)
+    m = MADDPG(OBS_DIMS, N_ACTIONS)
+    np.testing.assert_array_equal(team_policy(m, m)(obs), greedy_policy(m)(obs))
+    mixed = team_policy(m, good)(obs)
+    np.testing.assert_array_equal(mixed[:, 0], greedy_policy(m)(obs)[:, 0])
+    assert (mixed[:, 1:] == 2).all()

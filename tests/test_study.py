@@ -13,7 +13,7 @@ import torch
 from maddpg_lite import pretrained, study
 from maddpg_lite.config import Config
 from maddpg_lite.env import AGENTS
-from maddpg_lite.evaluation import evaluate
+from maddpg_lite.evaluation import evaluate, team_policy
 
 torch.set_num_threads(1)  # tiny networks: one thread is fastest on a shared 2-core machine
 
@@ -344,3 +344,18 @@ def test_shipped_search_is_consistent(shipped):
     row = next(r for r in group(shipped, "maddpg vs maddpg") if r["seed"] == 0)
     assert source["final"]["returns"]["adversary_0"] == row["return_adversary_0"]
     assert source["final"]["deception"] == {k: row[k] for k in study.RATE_KEYS}
+
+
+def test_pretrained_checkpoints_replay_the_study_matchups_of_seed_0(shipped):
+    # the seed-0 checkpoints were trained by python -m maddpg_lite.pretrained, apart from the study,
+    # with the same recipe; played against each other they reproduce the study's seed-0 rows
+    agents = {"maddpg": pretrained.load("maddpg_seed0"), "ddpg": pretrained.load("ddpg_seed0")}
+    rows = {(r["good_team"], r["adversary"]): r for r in shipped["rows"] if r["seed"] == 0}
+    for (good, adversary), row in rows.items():
+        measured = study.measure(team_policy(adversary=agents[adversary], good=agents[good]),
+                                 shipped["config"]["final_eval_episodes"])
+        for name in AGENTS:
+            assert measured["returns"][name] == pytest.approx(row[f"return_{name}"], abs=1e-4), (good, adversary)
+        assert measured["deception"] == {k: row[k] for k in study.RATE_KEYS}, (good, adversary)
+        for key, value in measured["distances"].items():
+            assert value == pytest.approx(row[f"median_{key}"], abs=1e-4), (good, adversary, key)
