@@ -6,6 +6,9 @@
   update rounds, the evaluations and the final evaluation with baselines), after a
   short warm-up run: environment steps trained per second of wall time.
 * ``full_run_s``: wall seconds of the full default run (5000 episodes).
+* ``update_round_ms``: median milliseconds of one update round (``MADDPG.update``) on a
+  batch of 32 and of 1024 with one torch thread, and of 1024 with two: how much of a round
+  is fixed per-operation cost, and what a second thread would buy.
 
 Each is measured ``--repeats`` times in the same process; the last line has the
 medians and ``ratio = train_steps_per_s / env_steps_per_s``. The machines are
@@ -20,6 +23,7 @@ import statistics
 import time
 
 import numpy as np
+import torch
 
 from .config import Config
 from .env import AGENTS, make_env
@@ -42,6 +46,35 @@ def env_steps_per_s(steps: int = 5000, seed: int = 0) -> float:
         if any(truncations.values()) or any(terminations.values()):
             env.reset()
     return steps / (time.perf_counter() - start)
+
+
+def update_round_ms(batch_size: int, threads: int = 1, rounds: int = 40, seed: int = 0) -> float:
+    """Median wall milliseconds of ``MADDPG.update`` on random batches of ``batch_size``."""
+    from .buffer import ReplayBuffer
+    from .env import N_ACTIONS, OBS_DIMS
+    from .maddpg import MADDPG
+
+    rng = np.random.default_rng(seed)
+    size = 4 * batch_size
+    buffer = ReplayBuffer(size, OBS_DIMS, N_ACTIONS)
+    buffer.add([rng.standard_normal((size, d)) for d in OBS_DIMS],
+               np.eye(N_ACTIONS)[rng.integers(N_ACTIONS, size=(size, len(OBS_DIMS)))],
+               rng.standard_normal((size, len(OBS_DIMS))), [rng.standard_normal((size, d)) for d in OBS_DIMS],
+               np.zeros((size, len(OBS_DIMS))))
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        maddpg = MADDPG(OBS_DIMS, N_ACTIONS)
+        batches = [buffer.sample(batch_size, rng) for _ in range(rounds + 5)]
+        times = []
+        for k, batch in enumerate(batches):
+            start = time.perf_counter()
+            maddpg.update(batch)
+            if k >= 5:  # the first rounds warm up torch's allocator and kernels
+                times.append(1000 * (time.perf_counter() - start))
+    finally:
+        torch.set_num_threads(before)
+    return statistics.median(times)
 
 
 def train_run(config: Config) -> dict:
@@ -73,6 +106,9 @@ def main(argv=None) -> int:
     summary = {"env_steps_per_s": round(env_rate), "train_steps_per_s": round(train_rate),
                "ratio": round(train_rate / env_rate, 2), "episodes": args.episodes, "run_wall_s": round(wall, 2),
                "repeats": args.repeats}
+    summary["update_round_ms"] = {"batch32_threads1": round(update_round_ms(32), 2),
+                                  "batch1024_threads1": round(update_round_ms(1024), 2),
+                                  "batch1024_threads2": round(update_round_ms(1024, threads=2), 2)}
     if args.episodes == Config.episodes:
         summary["full_run_s"] = summary["run_wall_s"]
         summary["speedup_vs_plain_reference"] = round(PLAIN_REFERENCE_S / wall, 1)

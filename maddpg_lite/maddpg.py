@@ -174,11 +174,13 @@ class MADDPG:
             # the actor step needs gradients for actor i only: freezing critic i skips the
             # critic-weight gradients that backward() would compute and the next critic step discard
             self.critics[i].requires_grad_(False)
-            loss = self.actor_loss(i, batch)
-            self.actor_optimizers[i].zero_grad()
-            loss.backward()
-            self.actor_optimizers[i].step()
-            self.critics[i].requires_grad_(True)
+            try:
+                loss = self.actor_loss(i, batch)
+                self.actor_optimizers[i].zero_grad()
+                loss.backward()
+                self.actor_optimizers[i].step()
+            finally:
+                self.critics[i].requires_grad_(True)
             actor_losses.append(loss.item())
         self.update_targets()
         return {"critic_loss": critic_losses, "actor_loss": actor_losses}

@@ -273,3 +273,36 @@ def test_deepcopy_targets_start_equal_and_frozen():
     for net, target in zip(m.actors + m.critics, m.target_actors + m.target_critics):
         assert net is not target
         assert all(torch.equal(a, b) for a, b in zip(net.parameters(), target.parameters()))
+
+
+def test_update_equals_the_pseudo_code_written_plainly():
+    # MADDPG.update freezes critic i during the actor step (a speed-up); the result must be exactly
+    # that of the plain pseudo-code: per agent a critic step then an actor step, then soft updates
+    fast, plain = make_maddpg(), make_maddpg()
+    batch = make_batch()
+    torch.manual_seed(1)
+    fast.update(batch)
+    torch.manual_seed(1)
+    next_actions = plain.target_actions(batch.next_obs)
+    for i in range(N):
+        for loss, optimizer in [(plain.critic_loss(i, batch, next_actions), plain.critic_optimizers[i]),
+                                (None, plain.actor_optimizers[i])]:
+            loss = plain.actor_loss(i, batch) if loss is None else loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    plain.update_targets()
+    for kind in ("actors", "critics", "target_actors", "target_critics"):
+        for a, b in zip(params(getattr(fast, kind)), params(getattr(plain, kind))):
+            assert torch.equal(a, b), kind
+    # and every critic can learn again afterwards; targets stay frozen
+    assert all(p.requires_grad for net in fast.critics for p in net.parameters())
+    assert not any(p.requires_grad for net in fast.target_critics + fast.target_actors for p in net.parameters())
+
+
+def test_a_failing_actor_step_leaves_the_critic_trainable(monkeypatch):
+    m = make_maddpg()
+    monkeypatch.setattr(m, "actor_loss", lambda i, batch: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError, match="boom"):
+        m.update(make_batch())
+    assert all(p.requires_grad for p in m.critics[0].parameters())
