@@ -13,8 +13,14 @@ The scene: one adversary (``adversary_0``), two good agents (``agent_0``,
 ``agent_1``) and two landmarks, one of which is the target. Good agents know the
 target; the adversary does not. Rewards (mpe2 uses distances, not squared distances):
 
-* adversary: ``-d(adversary, target)``
-* each good agent (shared): ``-min_j d(agent_j, target) + d(adversary, target)``
+* adversary: ``-d(adversary, target)``, or with ``adversary_reward="squared"`` the original
+  MPE's ``-d(adversary, target)^2`` (the game the MADDPG paper and the book's code used);
+* each good agent (shared): ``-min_j d(agent_j, target) + d(adversary, target)``.
+
+Actions are mpe2's discrete ones (``action_mode="one-hot"``, integers 0-4) or, with
+``action_mode="soft"``, mpe2's ``continuous_actions=True`` vectors ``a`` of 5 numbers in
+[0, 1], applied as the force ``(a[2] - a[1], a[4] - a[3]) * 5``: a one-hot vector gives the
+same force as the discrete action of its index.
 
 Taught in notebooks/01_ctde_football.ipynb and notebooks/02_markov_game.ipynb.
 """
@@ -40,10 +46,32 @@ ON_LANDMARK_DISTANCE = AGENT_SIZE + LANDMARK_SIZE
 """An agent is "on" a landmark when the centres are within 0.23 = agent radius (0.15)
 + landmark radius (0.08): the two discs touch. Being inside this radius is what a
 viewer of the rendered scene reads as "sitting on the landmark"."""
+SUCCESS_DISTANCE = 0.4
+"""The MADDPG paper's success distance for physical deception. Its appendix table reports,
+for each side, the fraction of episodes it "succeeds" at the LAST frame: the good agents
+when at least one of them is within 0.4 of the target, the adversary when it is within 0.4
+of the target. This is how the public replication of the paper (google/maddpg-replication)
+reads the table. 0.4 is looser than :data:`ON_LANDMARK_DISTANCE` (0.23): about two agent
+radii plus a landmark radius."""
 
 # mpe2's constants (World and SimpleEnv defaults for this scenario)
 _DT, _DAMPING, _SENSITIVITY = 0.1, 0.25, 5.0
 _ACTION_TO_U = np.array([[0.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])
+
+
+ADVERSARY_REWARDS = ("distance", "squared")
+"""Values of the game keyword ``adversary_reward``: mpe2's ``-d`` or the original MPE's ``-d^2``."""
+GAME_KWARGS = {"adversary_reward": ADVERSARY_REWARDS}
+"""The game's own keyword arguments (``Config.game_kwargs``) and their allowed values."""
+
+
+def check_game_kwargs(game_kwargs: dict) -> None:
+    """ValueError naming the first unknown keyword or bad value of ``game_kwargs``."""
+    for key, value in game_kwargs.items():
+        if key not in GAME_KWARGS:
+            raise ValueError(f"unknown game keyword {key!r} for simple_adversary; known: {', '.join(GAME_KWARGS)}")
+        if value not in GAME_KWARGS[key]:
+            raise ValueError(f"game keyword {key} must be one of {', '.join(GAME_KWARGS[key])}, got {key}={value!r}")
 
 
 def make_env(seed: int | None = None, **kwargs):
@@ -80,11 +108,17 @@ class VecSimpleAdversary:
     obs_dims = OBS_DIMS
     n_actions = N_ACTIONS
 
-    def __init__(self, num_envs: int, seed: int | None = None, max_cycles: int = EPISODE_LENGTH):
+    def __init__(self, num_envs: int, seed: int | None = None, max_cycles: int = EPISODE_LENGTH,
+                 action_mode: str = "one-hot", adversary_reward: str = "distance"):
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got num_envs={num_envs!r}")
+        if action_mode not in ("one-hot", "soft"):
+            raise ValueError(f"action_mode must be one-hot or soft, got action_mode={action_mode!r}")
+        check_game_kwargs({"adversary_reward": adversary_reward})
         self.num_envs = num_envs
         self.max_cycles = max_cycles
+        self.action_mode = action_mode
+        self.adversary_reward = adversary_reward
         seeds = [None] * num_envs if seed is None else [seed + k for k in range(num_envs)]
         self._rngs = [seeding.np_random(s)[0] for s in seeds]
         self.agent_pos = np.zeros((num_envs, 3, 2))
@@ -121,7 +155,9 @@ class VecSimpleAdversary:
         """Advance every slot one step.
 
         Args:
-            actions: ``(K, 3)`` integers in ``[0, 5)``, agents in :data:`AGENTS` order.
+            actions: ``(K, 3)`` integers in ``[0, 5)``, agents in :data:`AGENTS` order; with
+                ``action_mode="soft"`` also ``(K, 3, 5)`` continuous actions in [0, 1], cast to
+                float32 as mpe2 receives them.
 
         Returns:
             ``(obs, rewards, terminated, truncated)``: obs ``{name: (K, d) float32}``,
@@ -129,9 +165,18 @@ class VecSimpleAdversary:
             truncated ``(K,)`` (True after ``max_cycles`` steps).
         """
         actions = np.asarray(actions)
-        if actions.shape != (self.num_envs, 3):
-            raise ValueError(f"actions must have shape ({self.num_envs}, 3), got {actions.shape}")
-        force = _ACTION_TO_U[actions] * _SENSITIVITY  # (K, 3, 2); mass is 1
+        if self.action_mode == "soft" and actions.shape == (self.num_envs, 3, N_ACTIONS):
+            a = actions.astype(np.float32)
+            # mpe2's _set_action: u = (a[2] - a[1], a[4] - a[3]) in float32, into a float64 u, times 5
+            u = np.stack([a[..., 2] - a[..., 1], a[..., 4] - a[..., 3]], axis=-1).astype(np.float64)
+            force = u * _SENSITIVITY  # (K, 3, 2); mass is 1
+        elif actions.shape == (self.num_envs, 3) and np.issubdtype(actions.dtype, np.integer):
+            force = _ACTION_TO_U[actions] * _SENSITIVITY  # (K, 3, 2); mass is 1
+        else:
+            expected = f"({self.num_envs}, 3) integers" + (
+                f" or ({self.num_envs}, 3, {N_ACTIONS}) continuous actions" if self.action_mode == "soft" else "")
+            raise ValueError(f"actions must be {expected} (action_mode={self.action_mode}), "
+                             f"got shape {actions.shape} of {actions.dtype}")
         # mpe2's World.integrate_state: position with the old velocity, then damping, then force
         self.agent_pos += self.agent_vel * _DT
         self.agent_vel = self.agent_vel * (1 - _DAMPING)
@@ -153,8 +198,9 @@ class VecSimpleAdversary:
     def rewards(self) -> np.ndarray:
         """``(K, 3)`` rewards of the current state (see the module docstring)."""
         d = self.agent_pos - self.target_pos()[:, None, :]
-        dist = np.sqrt(np.sum(np.square(d), axis=-1))  # (K, 3) distance to the target
-        adversary = -dist[:, 0]
+        squared = np.sum(np.square(d), axis=-1)  # (K, 3) squared distance to the target
+        dist = np.sqrt(squared)
+        adversary = -squared[:, 0] if self.adversary_reward == "squared" else -dist[:, 0]
         good = -np.minimum(dist[:, 1], dist[:, 2]) + dist[:, 0]
         return np.stack([adversary, good, good], axis=1)
 
@@ -176,21 +222,47 @@ class VecSimpleAdversary:
         """Per-slot booleans ``(K,)`` describing where everyone is *now*.
 
         * ``good_on_target``: some good agent is on the target landmark;
-        * ``all_landmarks_covered``: every landmark has a good agent on it;
+        * ``all_landmarks_covered``: the deceptive formation, two *different* good agents
+          on the two landmarks, one on each (one agent touching two close landmarks
+          does not count);
         * ``adversary_on_target``: the adversary is on the target;
         * ``adversary_closer_to_target``: the adversary is nearer the target than the
-          decoy (50% of episodes means it cannot tell them apart).
+          decoy (50% of episodes means it cannot tell them apart);
+        * ``good_success``: the paper's metric, some good agent within
+          :data:`SUCCESS_DISTANCE` (0.4) of the target;
+        * ``adversary_success``: the paper's metric, the adversary within 0.4 of the target.
 
-        "On" means within :data:`ON_LANDMARK_DISTANCE`.
+        "On" means within :data:`ON_LANDMARK_DISTANCE` (0.23).
         """
         d = self.distances()  # (K, 3 agents, 2 landmarks)
         idx = np.arange(self.num_envs)
         on = d <= ON_LANDMARK_DISTANCE
-        d_target = d[idx, 0, self.target]
-        d_decoy = d[idx, 0, 1 - self.target]
+        d_target = d[idx, :, self.target]  # (K, 3)
+        d_decoy = d[idx, :, 1 - self.target]  # (K, 3)
+        # agent_0 on landmark 0 and agent_1 on landmark 1, or the other way round
+        split = (on[:, 1, 0] & on[:, 2, 1]) | (on[:, 1, 1] & on[:, 2, 0])
         return {
             "good_on_target": on[idx, 1, self.target] | on[idx, 2, self.target],
-            "all_landmarks_covered": on[:, 1:, :].any(axis=1).all(axis=1),
+            "all_landmarks_covered": split,
             "adversary_on_target": on[idx, 0, self.target],
-            "adversary_closer_to_target": d_target < d_decoy,
+            "adversary_closer_to_target": d_target[:, 0] < d_decoy[:, 0],
+            "good_success": np.minimum(d_target[:, 1], d_target[:, 2]) < SUCCESS_DISTANCE,
+            "adversary_success": d_target[:, 0] < SUCCESS_DISTANCE,
         }
+
+    def hedging_distances(self) -> dict[str, np.ndarray]:
+        """Per-slot distances ``(K,)`` of the adversary to the target, to the decoy and to
+        the midpoint between the two landmarks.
+
+        An adversary that cannot tell the landmarks apart can *hedge*: wait near the
+        midpoint instead of guessing. Under the original MPE's squared-distance penalty
+        -d^2 that is the best reply to a 50/50 guess (the midpoint minimises the expected
+        d^2); under mpe2's -d any point on the segment between the landmarks is as good.
+        """
+        idx = np.arange(self.num_envs)
+        adversary = self.agent_pos[:, 0]  # (K, 2)
+        target, decoy = self.landmark_pos[idx, self.target], self.landmark_pos[idx, 1 - self.target]
+        midpoint = (target + decoy) / 2
+        return {"adversary_to_target": np.linalg.norm(adversary - target, axis=-1),
+                "adversary_to_decoy": np.linalg.norm(adversary - decoy, axis=-1),
+                "adversary_to_midpoint": np.linalg.norm(adversary - midpoint, axis=-1)}

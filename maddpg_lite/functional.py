@@ -37,7 +37,7 @@ def sample_gumbel(shape, eps: float = 1e-20, generator: torch.Generator | None =
 
 
 def gumbel_softmax_sample(logits: torch.Tensor, tau: float = 1.0,
-                          generator: torch.Generator | None = None) -> torch.Tensor:
+                          generator: torch.Generator | None = None, gumbel: torch.Tensor | None = None) -> torch.Tensor:
     """Soft Gumbel-softmax sample ``y = softmax((logits + g) / tau)``.
 
     For each row, ``y_i = exp((l_i + g_i)/tau) / sum_j exp((l_j + g_j)/tau)``;
@@ -48,12 +48,15 @@ def gumbel_softmax_sample(logits: torch.Tensor, tau: float = 1.0,
     Args:
         logits: ``(B, K)`` unnormalised log-probabilities.
         tau: temperature > 0. Small tau -> nearly one-hot, large tau -> nearly uniform.
+        gumbel: optional ``(B, K)`` Gumbel noise ``g`` to use instead of a fresh draw (a
+            seeded evaluation draws it in advance).
 
     Returns:
         ``(B, K)`` rows on the probability simplex, differentiable w.r.t. ``logits``.
     """
     _check_tau(tau)
-    g = sample_gumbel(logits.shape, generator=generator).to(logits.device, logits.dtype)
+    g = sample_gumbel(logits.shape, generator=generator) if gumbel is None else gumbel
+    g = g.to(logits.device, logits.dtype)
     return F.softmax((logits + g) / tau, dim=-1)
 
 
@@ -63,7 +66,7 @@ def _onehot_argmax(y: torch.Tensor) -> torch.Tensor:
 
 
 def gumbel_softmax(logits: torch.Tensor, tau: float = 1.0, hard: bool = True,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+                   generator: torch.Generator | None = None, gumbel: torch.Tensor | None = None) -> torch.Tensor:
     """Gumbel-softmax sample of a categorical distribution with ``softmax(logits)`` probabilities.
 
     Args:
@@ -72,11 +75,12 @@ def gumbel_softmax(logits: torch.Tensor, tau: float = 1.0, hard: bool = True,
         hard: ``True`` (straight-through): the forward value is the one-hot of
             ``argmax(y)``, an exact sample of ``softmax(logits)``, while the gradient is
             that of the soft sample ``y``. ``False``: the soft sample ``y`` itself.
+        gumbel: optional ``(B, K)`` Gumbel noise to use instead of a fresh draw.
 
     Returns:
         ``(B, K)``.
     """
-    y = gumbel_softmax_sample(logits, tau, generator=generator)
+    y = gumbel_softmax_sample(logits, tau, generator=generator, gumbel=gumbel)
     if not hard:
         return y
     y_hard = _onehot_argmax(y)

@@ -32,6 +32,21 @@ def mlp(in_dim: int, out_dim: int, hidden_dim: int) -> nn.Sequential:
     )
 
 
+@torch.no_grad()
+def clip_grad_per_tensor(parameters, max_norm: float) -> None:
+    """Scale each parameter's gradient ``g`` in place to ``g * max_norm / max(||g||, max_norm)``:
+    tensors whose gradient norm is at most ``max_norm`` are unchanged, the others get norm
+    ``max_norm``. This is TensorFlow's ``clip_by_norm`` applied to every tensor separately, as
+    the MADDPG paper's code does, not torch's ``clip_grad_norm_`` (one norm over all tensors).
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return
+    norms = torch.stack(torch._foreach_norm(grads))  # (number of tensors,)
+    scale = max_norm / torch.clamp(norms, min=max_norm)  # 1 where the norm is within max_norm
+    torch._foreach_mul_(grads, list(scale.unbind()))
+
+
 class MADDPG:
     """Actors, critics, their targets and optimizers for N agents with A discrete actions.
 
@@ -40,17 +55,25 @@ class MADDPG:
         n_actions: A.
         centralized: True: critic i takes ``x = (o_1..o_N)`` and ``(a_1..a_N)``
             (``sum(obs_dims) + N*A`` inputs); False: only ``(o_i, a_i)``.
+        action_mode: ``"one-hot"`` (the book: straight-through hard samples) or ``"soft"``
+            (the paper's code: soft Gumbel-softmax samples everywhere, see :class:`~maddpg_lite.config.Config`).
+        grad_clip: if > 0, every weight tensor's gradient is clipped to this norm before each
+            optimizer step (:func:`clip_grad_per_tensor`).
     """
 
     def __init__(self, obs_dims, n_actions: int, hidden_dim: int = 64, actor_lr: float = 1e-2,
                  critic_lr: float = 1e-2, gamma: float = 0.95, tau: float = 1e-2,
-                 gumbel_tau: float = 1.0, centralized: bool = True):
+                 gumbel_tau: float = 1.0, centralized: bool = True, action_mode: str = "one-hot",
+                 grad_clip: float = 0.0):
         self.obs_dims = tuple(int(d) for d in obs_dims)
         self.n_agents = len(self.obs_dims)
         self.n_actions = n_actions
         self.hidden_dim = hidden_dim
         self.gamma, self.tau, self.gumbel_tau = gamma, tau, gumbel_tau
         self.centralized = centralized
+        if action_mode not in ("one-hot", "soft"):
+            raise ValueError(f"action_mode must be one-hot or soft, got action_mode={action_mode!r}")
+        self.action_mode, self.grad_clip = action_mode, grad_clip
         self.actors = [mlp(d, n_actions, hidden_dim) for d in self.obs_dims]
         self.critics = [mlp(self.critic_input_dim(i), 1, hidden_dim) for i in range(self.n_agents)]
         self.target_actors = [copy.deepcopy(net).requires_grad_(False) for net in self.actors]
@@ -66,7 +89,8 @@ class MADDPG:
 
         return cls(obs_dims or OBS_DIMS, n_actions or N_ACTIONS, hidden_dim=config.hidden_dim,
                    actor_lr=config.actor_lr, critic_lr=config.critic_lr, gamma=config.gamma,
-                   tau=config.tau, gumbel_tau=config.gumbel_tau, centralized=config.centralized)
+                   tau=config.tau, gumbel_tau=config.gumbel_tau, centralized=config.centralized,
+                   action_mode=config.action_mode, grad_clip=config.grad_clip)
 
     # ----- the critic's view -------------------------------------------------------
     def critic_input_dim(self, i: int) -> int:
@@ -94,30 +118,41 @@ class MADDPG:
 
     # ----- acting -------------------------------------------------------------------
     @torch.inference_mode()  # like no_grad, and cheaper per operation: acting never needs a graph
-    def act(self, obs, explore: bool = False) -> np.ndarray:
+    def act(self, obs, explore: bool = False, gumbel_noise=None) -> np.ndarray:
         """Decentralized execution: each actor sees only its own observation.
 
         Args:
             obs: per agent ``(K, obs_dim_i)`` arrays (a list in agent order, or a dict
                 ``{name: array}`` in agent order).
-            explore: True: straight-through Gumbel-softmax samples (training);
-                False: greedy one-hots (evaluation).
+            explore: True: Gumbel-softmax samples (training): one-hot straight-through
+                samples, or soft samples with ``action_mode="soft"``. False: greedy one-hots.
+            gumbel_noise: optional ``(K, N, A)`` Gumbel noise for the samples (implies
+                ``explore``); a seeded evaluation of a soft policy passes it.
 
         Returns:
-            ``(K, N, A)`` float32 one-hot actions; ``.argmax(-1)`` gives the env's integers.
+            ``(K, N, A)`` float32 actions: one-hot rows (``.argmax(-1)`` gives the env's
+            integers) or, in soft mode when sampling, points of the simplex.
         """
         if isinstance(obs, dict):
             obs = list(obs.values())
+        hard = self.action_mode == "one-hot"
         out = []
-        for actor, o in zip(self.actors, obs):
+        for i, (actor, o) in enumerate(zip(self.actors, obs)):
             logits = actor(torch.as_tensor(o, dtype=torch.float32))
-            out.append(gumbel_softmax(logits, self.gumbel_tau) if explore else onehot_from_logits(logits))
+            if explore or gumbel_noise is not None:
+                g = None if gumbel_noise is None else torch.as_tensor(gumbel_noise[:, i])
+                out.append(gumbel_softmax(logits, self.gumbel_tau, hard=hard, gumbel=g))
+            else:
+                out.append(onehot_from_logits(logits))
         return torch.stack(out, dim=1).numpy()
 
     # ----- the two losses -------------------------------------------------------------
     def target_actions(self, next_obs) -> list[torch.Tensor]:
-        """Greedy one-hots ``a'_j = onehot(mu'_j(o'_j))`` of the target actors, per agent ``(B, A)``."""
+        """The target actors' actions ``a'_j`` at ``x'``, per agent ``(B, A)``: greedy one-hots
+        ``onehot(mu'_j(o'_j))``, or in soft mode soft Gumbel-softmax samples of ``mu'_j(o'_j)``."""
         with torch.no_grad():
+            if self.action_mode == "soft":
+                return [gumbel_softmax(mu(o), self.gumbel_tau, hard=False) for mu, o in zip(self.target_actors, next_obs)]
             return [onehot_from_logits(mu(o)) for mu, o in zip(self.target_actors, next_obs)]
 
     def critic_loss(self, i: int, batch: Batch, next_actions=None) -> torch.Tensor:
@@ -145,29 +180,39 @@ class MADDPG:
         """``-mean Q_i(x, a_1..mu_i(o_i)..a_N) + 1e-3 * mean(logits_i^2)``.
 
         Only agent i's action comes from its current actor (a straight-through
-        Gumbel-softmax sample, so gradients reach ``actors[i]``); the others' actions
-        are the ones stored in the batch.
+        Gumbel-softmax sample, or in soft mode the soft sample itself, so gradients reach
+        ``actors[i]``); the others' actions are the ones stored in the batch.
         """
         logits = self.actors[i](batch.obs[i])  # (B, A)
         actions = list(batch.actions.unbind(dim=1))
-        actions[i] = gumbel_softmax(logits, self.gumbel_tau, hard=True)
+        actions[i] = gumbel_softmax(logits, self.gumbel_tau, hard=self.action_mode == "one-hot")
         q = self.q_value(self.critics[i], i, batch.obs, actions)  # (B,)
         return -q.mean() + ACTOR_LOGIT_PENALTY * (logits ** 2).mean()
 
     # ----- one update round -----------------------------------------------------------
-    def update(self, batch: Batch) -> dict[str, list[float]]:
+    def update(self, batch) -> dict[str, list[float]]:
         """One round of the pseudo-code: for each agent i, a critic step then an actor
         step on ``batch``; then every target moves by a soft update.
+
+        Args:
+            batch: one :class:`~maddpg_lite.buffer.Batch` for all agents (the book), or a
+                list of N batches, agent i updating on ``batch[i]`` (the paper's code).
 
         Returns:
             ``{"critic_loss": [N floats], "actor_loss": [N floats]}``.
         """
-        next_actions = self.target_actions(batch.next_obs)
+        batches = list(batch) if isinstance(batch, (list, tuple)) and not isinstance(batch, Batch) else None
+        if batches is not None and len(batches) != self.n_agents:
+            raise ValueError(f"update needs one batch or {self.n_agents} batches (one per agent), got {len(batches)}")
+        shared_next_actions = None if batches else self.target_actions(batch.next_obs)
         critic_losses, actor_losses = [], []
         for i in range(self.n_agents):
-            loss = self.critic_loss(i, batch, next_actions)
+            batch_i = batches[i] if batches else batch
+            next_actions = shared_next_actions or self.target_actions(batch_i.next_obs)
+            loss = self.critic_loss(i, batch_i, next_actions)
             self.critic_optimizers[i].zero_grad()
             loss.backward()
+            self._clip(self.critics[i])
             self.critic_optimizers[i].step()
             critic_losses.append(loss.item())
 
@@ -175,15 +220,20 @@ class MADDPG:
             # critic-weight gradients that backward() would compute and the next critic step discard
             self.critics[i].requires_grad_(False)
             try:
-                loss = self.actor_loss(i, batch)
+                loss = self.actor_loss(i, batch_i)
                 self.actor_optimizers[i].zero_grad()
                 loss.backward()
+                self._clip(self.actors[i])
                 self.actor_optimizers[i].step()
             finally:
                 self.critics[i].requires_grad_(True)
             actor_losses.append(loss.item())
         self.update_targets()
         return {"critic_loss": critic_losses, "actor_loss": actor_losses}
+
+    def _clip(self, net: nn.Module) -> None:
+        if self.grad_clip > 0:
+            clip_grad_per_tensor(net.parameters(), self.grad_clip)
 
     def update_targets(self) -> None:
         """``theta' <- tau*theta + (1-tau)*theta'`` for every target actor and critic."""
@@ -201,7 +251,7 @@ class MADDPG:
         evaluation returns) is stored alongside."""
         state = {
             "shape": self._shape(),
-            "hyper": dict(gamma=self.gamma, tau=self.tau, gumbel_tau=self.gumbel_tau),
+            "hyper": dict(gamma=self.gamma, tau=self.tau, gumbel_tau=self.gumbel_tau, action_mode=self.action_mode),
             "actors": [net.state_dict() for net in self.actors],
             "critics": [net.state_dict() for net in self.critics],
             "extra": extra,

@@ -30,9 +30,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .buffer import ReplayBuffer
-from .config import Config, field_docs
+from .config import PRESETS, Config, field_docs
 from .env import AGENTS, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
-from .evaluation import DECEPTION_KEYS, baselines, evaluate
+from .evaluation import DECEPTION_KEYS, baselines, env_kwargs, evaluate
 from .maddpg import MADDPG
 
 HISTORY_COLUMNS = ["episode", *AGENTS]
@@ -63,7 +63,9 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
     Args:
         config: the hyper-parameters.
         out_dir: if given, write summary.json, history.csv, deception.csv, returns.png
-            and checkpoint.pt there when the run ends (also after Ctrl-C).
+            and checkpoint.pt there when the run ends (also after Ctrl-C); history.csv and
+            deception.csv are also rewritten after every evaluation, so a killed run keeps
+            its curves so far.
         progress: show a progress bar with the latest evaluation returns.
         init_from: optional checkpoint to start from (must have the same network shapes).
     """
@@ -74,7 +76,8 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
     maddpg = MADDPG.from_config(config)
     if init_from is not None:
         maddpg.load_weights(init_from)
-    env = VecSimpleAdversary(config.num_envs, max_cycles=config.episode_length)
+    game = env_kwargs(config)  # action mode and the game's keywords, for training and evaluation alike
+    env = VecSimpleAdversary(config.num_envs, max_cycles=config.episode_length, **game)
     env.reset(seeds=training_env_seeds(config))
     buffer = ReplayBuffer(config.buffer_size, OBS_DIMS, N_ACTIONS)
 
@@ -89,12 +92,13 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
             obs = env.reset() if episodes_done else env.observations()
             obs = list(obs.values())
             for _ in range(config.episode_length):
-                actions = maddpg.act(obs, explore=True)  # (K, N, A) one-hot
+                actions = maddpg.act(obs, explore=True)  # (K, N, A): one-hot, or soft samples
                 if config.explore_eps > 0:  # epsilon-random rows on top of the Gumbel-softmax samples
                     random_rows = rng.random(actions.shape[:2]) < config.explore_eps  # (K, N)
                     actions[random_rows] = np.eye(N_ACTIONS, dtype=np.float32)[
                         rng.integers(N_ACTIONS, size=int(random_rows.sum()))]
-                next_obs, rewards, terminated, _ = env.step(actions.argmax(-1))
+                next_obs, rewards, terminated, _ = env.step(
+                    actions if config.action_mode == "soft" else actions.argmax(-1))
                 next_obs = list(next_obs.values())
                 # done = termination only: a truncated episode still bootstraps from its real x'
                 dones = np.repeat(terminated[:, None], len(AGENTS), axis=1)
@@ -105,14 +109,20 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
                 if mark > update_mark:
                     if len(buffer) >= config.minimal_size:
                         for _ in range(mark - update_mark):
-                            maddpg.update(buffer.sample(config.batch_size, rng))
+                            if config.per_agent_batches:  # the paper's code: a batch per agent
+                                batch = [buffer.sample(config.batch_size, rng) for _ in AGENTS]
+                            else:
+                                batch = buffer.sample(config.batch_size, rng)
+                            maddpg.update(batch)
                             update_rounds += 1
                     update_mark = mark
             episodes_done += config.num_envs
             bar.update(config.num_envs)
             if episodes_done // config.eval_interval > len(history) or episodes_done == config.episodes:
-                result = evaluate(maddpg, config.eval_episodes)
+                result = evaluate(maddpg, config.eval_episodes, env_kwargs=game)
                 history.append({"episode": episodes_done, **result["returns"], **result["deception"]})
+                if out_dir is not None:
+                    write_history(history, Path(out_dir))
                 bar.set_postfix({name: f"{result['returns'][name]:+.1f}" for name in AGENTS})
     except KeyboardInterrupt:
         interrupted = True
@@ -121,13 +131,14 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
     finally:
         bar.close()
 
-    final = evaluate(maddpg, config.final_eval_episodes)
+    final = evaluate(maddpg, config.final_eval_episodes, env_kwargs=game)
     summary = {
         "final_returns": final["returns"],
         "final_returns_std": final["returns_std"],
         "deception": final["deception"],
-        "baselines": {name: {"returns": b["returns"], "deception": b["deception"]}
-                      for name, b in baselines(config.final_eval_episodes).items()},
+        "hedging": final["hedging"],
+        "baselines": {name: {"returns": b["returns"], "deception": b["deception"], "hedging": b["hedging"]}
+                      for name, b in baselines(config.final_eval_episodes, env_kwargs=game).items()},
         "eval_episodes": config.final_eval_episodes,
         "episodes": episodes_done,
         "env_steps": env_steps,
@@ -158,14 +169,19 @@ def history_csv(history: list[dict], columns=HISTORY_COLUMNS) -> str:
     return buf.getvalue()
 
 
+def write_history(history: list[dict], out: Path) -> None:
+    """history.csv and deception.csv in ``out`` (each replaced whole, never half-written)."""
+    out.mkdir(parents=True, exist_ok=True)
+    _write_text(out / "history.csv", history_csv(history))
+    _write_text(out / "deception.csv", history_csv(history, DECEPTION_COLUMNS))
+
+
 def write_outputs(result: TrainResult, out: Path) -> None:
     """summary.json, history.csv, deception.csv, returns.png, checkpoint.pt in ``out``."""
     from .plots import plot_returns
 
-    out.mkdir(parents=True, exist_ok=True)
+    write_history(result.history, out)
     _write_text(out / "summary.json", json.dumps(result.summary, indent=2) + "\n")
-    _write_text(out / "history.csv", history_csv(result.history))
-    _write_text(out / "deception.csv", history_csv(result.history, DECEPTION_COLUMNS))
     result.maddpg.save(out / "checkpoint.pt", config=result.summary["config"],
                        final_returns=result.summary["final_returns"],
                        eval_episodes=result.summary["eval_episodes"])
@@ -185,22 +201,42 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def parse_game_kwargs(items) -> dict:
+    """``["adversary_reward=squared", ...]`` -> ``{"adversary_reward": "squared"}``; ValueError
+    naming an item without ``=``."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--game-kwargs takes KEY=VALUE items, got {item!r}")
+        out[key] = value
+    return out
+
+
 def build_parser(prog: str = "python -m maddpg_lite.train") -> argparse.ArgumentParser:
-    """One flag per :class:`Config` field (``--minimal-size``, ``--gumbel-tau``, ...), plus ``--out``."""
+    """One flag per :class:`Config` field (``--minimal-size``, ``--gumbel-tau``, ...), plus
+    ``--preset``, ``--out``, ``--checkpoint`` and ``--no-progress``. Config flags that are not
+    given stay out of the parsed namespace, so that a preset can fill them."""
     parser = _OneLineParser(prog=prog, description=(
         "Train MADDPG on MPE simple_adversary (the source chapter's recipe by default) and write "
-        "summary.json, history.csv, deception.csv, returns.png and checkpoint.pt to --out."),
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        "summary.json, history.csv, deception.csv, returns.png and checkpoint.pt to --out."))
     docs = field_docs(Config)
+    defaults = Config()
     for f in dataclasses.fields(Config):
         flag = "--" + f.name.replace("_", "-")
+        default = getattr(defaults, f.name)
+        help_text = f"{docs[f.name]} (default: {default!r})".replace("%", "%%")
         if f.type in (bool, "bool"):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=docs[f.name])
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
+        elif f.name == "game_kwargs":
+            parser.add_argument(flag, nargs="*", default=argparse.SUPPRESS, metavar="KEY=VALUE", help=help_text)
         else:
-            parser.add_argument(flag, type=type(f.default), default=f.default, metavar=f.name.upper(),
-                                help=docs[f.name])
+            parser.add_argument(flag, type=type(default), default=argparse.SUPPRESS, metavar=f.name.upper(),
+                                help=help_text)
+    parser.add_argument("--preset", default="book", choices=list(PRESETS),
+                        help="a named recipe (maddpg_lite.config.PRESETS); the flags above override it (default: book)")
     parser.add_argument("--out", default=None, metavar="DIR",
-                        help="output folder (default: runs/maddpg-seedS, or runs/ddpg-seedS)")
+                        help="output folder (default: runs/maddpg-seedS, or runs/ddpg-seedS; with a preset other than book, runs/PRESET-maddpg-seedS)")
     parser.add_argument("--checkpoint", default=None, metavar="PATH",
                         help="start from the networks of this checkpoint.pt")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -208,7 +244,11 @@ def build_parser(prog: str = "python -m maddpg_lite.train") -> argparse.Argument
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    return Config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Config)})
+    """The preset's recipe with the flags that were given on top."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(Config) if hasattr(args, f.name)}
+    if "game_kwargs" in given:
+        given["game_kwargs"] = parse_game_kwargs(given["game_kwargs"])
+    return Config(**{**PRESETS[getattr(args, "preset", "book")], **given})
 
 
 def main(argv=None) -> int:
@@ -222,7 +262,8 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out or f"runs/{'maddpg' if config.centralized else 'ddpg'}-seed{config.seed}")
+    prefix = "" if args.preset == "book" else f"{args.preset}-"
+    out = Path(args.out or f"runs/{prefix}{'maddpg' if config.centralized else 'ddpg'}-seed{config.seed}")
     if out.exists() and not out.is_dir():
         print(f"{parser.prog}: error: --out {out} exists and is not a folder", file=sys.stderr)
         return 2

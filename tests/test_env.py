@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from maddpg_lite.env import (AGENTS, EPISODE_LENGTH, N_ACTIONS, OBS_DIMS, ON_LANDMARK_DISTANCE,
-                             VecSimpleAdversary, make_env)
+                             VecSimpleAdversary, check_game_kwargs, make_env)
 from maddpg_lite.evaluation import (DECEPTION_KEYS, EVAL_SEED, evaluate, greedy_policy, noop_policy,
                                     random_policy)
 from maddpg_lite.maddpg import MADDPG
@@ -25,10 +25,21 @@ def test_make_env_is_the_mpe2_game_we_describe():
     assert math.isclose(ON_LANDMARK_DISTANCE, 0.23)
 
 
-def test_vec_env_equals_mpe2_exactly_over_seeds_and_episodes():
+def random_actions(rng, mode: str, k: int) -> np.ndarray:
+    """Discrete actions ``(k, 3)``, or continuous ones ``(k, 3, 5)`` in [0, 1]: soft samples
+    (points of the simplex) mixed with arbitrary vectors, as float32, the type mpe2 receives."""
+    if mode == "one-hot":
+        return rng.integers(N_ACTIONS, size=(k, len(AGENTS)))
+    soft = rng.dirichlet(np.full(N_ACTIONS, 0.3), size=(k, len(AGENTS)))
+    box = rng.uniform(0, 1, size=(k, len(AGENTS), N_ACTIONS))
+    return np.where(rng.random((k, len(AGENTS), 1)) < 0.7, soft, box).astype(np.float32)
+
+
+@pytest.mark.parametrize("mode", ["one-hot", "soft"])
+def test_vec_env_equals_mpe2_exactly_over_seeds_and_episodes(mode):
     seeds = [0, 1, 7, 123]
-    vec = VecSimpleAdversary(len(seeds))
-    envs = [make_env() for _ in seeds]
+    vec = VecSimpleAdversary(len(seeds), action_mode=mode)
+    envs = [make_env(continuous_actions=mode == "soft") for _ in seeds]
     rng = np.random.default_rng(0)
     for episode in range(3):  # episode 0 seeded, episodes 1 and 2 continue each random stream
         if episode == 0:
@@ -42,17 +53,32 @@ def test_vec_env_equals_mpe2_exactly_over_seeds_and_episodes():
                 assert vec_obs[name].dtype == np.float32 and vec_obs[name].shape == (len(seeds), env_obs[k][name].size)
                 assert np.array_equal(vec_obs[name][k], env_obs[k][name]), (episode, k, name)
         for t in range(1, EPISODE_LENGTH + 1):
-            actions = rng.integers(N_ACTIONS, size=(len(seeds), len(AGENTS)))
+            actions = random_actions(rng, mode, len(seeds))
             vec_obs, rewards, terminated, truncated = vec.step(actions)
             assert rewards.shape == (len(seeds), len(AGENTS))
             for k, env in enumerate(envs):
-                obs, reward, term, trunc, _ = env.step({name: int(actions[k, i]) for i, name in enumerate(AGENTS)})
+                act = {name: (actions[k, i] if mode == "soft" else int(actions[k, i])) for i, name in enumerate(AGENTS)}
+                obs, reward, term, trunc, _ = env.step(act)
                 for i, name in enumerate(AGENTS):
                     assert np.array_equal(vec_obs[name][k], obs[name]), (episode, t, k, name)
                     assert rewards[k, i] == reward[name], (episode, t, k, name)
                     assert trunc[name] == truncated[k] == (t == EPISODE_LENGTH)
                     assert term[name] == terminated[k] == False  # noqa: E712 (numpy bools)
         assert all(env.agents == [] for env in envs)  # mpe2 ends the episode at the same step
+
+
+def test_soft_mode_plays_integer_and_one_hot_actions_like_the_discrete_game():
+    rng = np.random.default_rng(1)
+    discrete, soft, soft_int = (VecSimpleAdversary(5, seed=3, action_mode=m) for m in ("one-hot", "soft", "soft"))
+    for env in (discrete, soft, soft_int):
+        env.reset()
+    for _ in range(EPISODE_LENGTH):
+        actions = rng.integers(N_ACTIONS, size=(5, 3))
+        a, b, c = discrete.step(actions), soft.step(np.eye(N_ACTIONS, dtype=np.float32)[actions]), soft_int.step(actions)
+        assert all(np.array_equal(a[0][n], b[0][n]) and np.array_equal(a[0][n], c[0][n]) for n in AGENTS)
+        assert np.array_equal(a[1], b[1]) and np.array_equal(a[1], c[1])
+    with pytest.raises(ValueError, match="action_mode=one-hot"):
+        discrete.step(np.zeros((5, 3, N_ACTIONS), dtype=np.float32))
 
 
 def test_constructor_seed_equals_reset_seeds():
@@ -97,6 +123,34 @@ def test_rewards_by_hand():
     np.testing.assert_allclose(env.rewards()[0], [-d((3, 4)), -d((0.6, 0.8)) + d((3, 4)), -d((0.6, 0.8)) + d((3, 4))])
 
 
+def test_squared_adversary_reward_by_hand():
+    # target at the origin; adversary at (3, 4): -d = -5, -d^2 = -25; the good agents' reward is unchanged
+    kwargs = dict(agent_pos=[[[3.0, 4.0], [0.6, 0.8], [0.0, -2.0]]], landmark_pos=[[[0.0, 0.0], [9.0, 9.0]]],
+                  target=[0])
+    distance = place(**kwargs)
+    squared = place(**kwargs)
+    squared.adversary_reward = "squared"
+    assert distance.rewards()[0].tolist() == [-5.0, -1.0 + 5.0, -1.0 + 5.0]
+    assert squared.rewards()[0].tolist() == [-25.0, -1.0 + 5.0, -1.0 + 5.0]
+    # the original MPE's formula, -np.sum(np.square(p_adversary - p_target)), on random scenes
+    rng = np.random.default_rng(0)
+    env = VecSimpleAdversary(50, seed=0, adversary_reward="squared")
+    env.reset()
+    env.step(rng.integers(N_ACTIONS, size=(50, 3)))
+    for k in range(50):
+        expected = -np.sum(np.square(env.agent_pos[k, 0] - env.landmark_pos[k, env.target[k]]))
+        assert env.rewards()[k, 0] == expected
+
+
+def test_game_keywords_are_checked():
+    with pytest.raises(ValueError, match="adversary_reward=.cubed"):
+        VecSimpleAdversary(2, adversary_reward="cubed")
+    with pytest.raises(ValueError, match="unknown game keyword 'N'"):
+        check_game_kwargs({"N": 3})
+    with pytest.raises(ValueError, match="action_mode='hard'"):
+        VecSimpleAdversary(2, action_mode="hard")
+
+
 def test_deception_flags_on_hand_placed_positions():
     landmarks = [[0.0, 0.0], [1.0, 0.0]]
     env = place(
@@ -116,7 +170,40 @@ def test_deception_flags_on_hand_placed_positions():
     assert flags["all_landmarks_covered"].tolist() == [False, True, False]
     assert flags["adversary_on_target"].tolist() == [False, False, True]
     assert flags["adversary_closer_to_target"].tolist() == [True, False, True]
+    # the paper's 0.4: nearest good agent 0.22 / 0.22 / 0.24 from the target; adversary 0.4 (not
+    # strictly within), 1.03, 0.22
+    assert flags["good_success"].tolist() == [True, True, True]
+    assert flags["adversary_success"].tolist() == [False, False, True]
     np.testing.assert_allclose(env.distances()[0, 1], [0.22, 0.78])
+
+
+def test_one_agent_touching_two_close_landmarks_is_not_a_split():
+    # landmarks 0.4 apart: agent_0 sits between them, 0.2 from each (on both); agent_1 is far away
+    landmarks = [[0.0, 0.0], [0.4, 0.0]]
+    env = place(agent_pos=[[[0.0, 1.0], [0.2, 0.0], [2.0, 2.0]],
+                           [[0.0, 1.0], [0.2, 0.0], [0.4, 0.1]]],  # now agent_1 is on landmark 1 too
+                landmark_pos=[landmarks] * 2, target=[0, 0])
+    on = env.distances() <= ON_LANDMARK_DISTANCE
+    assert on[0, 1].all()  # one good agent touches both landmarks
+    flags = env.deception_flags()
+    assert flags["all_landmarks_covered"].tolist() == [False, True]
+    assert flags["good_on_target"].tolist() == [True, True]
+
+
+def test_success_distance_is_strict_and_hedging_distances_follow_the_geometry():
+    landmarks = [[-1.0, 0.0], [1.0, 0.0]]
+    # adversary exactly 0.4 from the target (not a success), then 0.39 from it; then at the midpoint
+    env = place(agent_pos=[[[-0.6, 0.0], [5.0, 5.0], [-1.0, 0.3999]],
+                           [[-0.61, 0.0], [-1.0, 0.4], [5.0, 5.0]],
+                           [[0.0, 0.0], [5.0, 5.0], [5.0, 5.0]]],
+                landmark_pos=[landmarks] * 3, target=[0, 0, 1])
+    flags = env.deception_flags()
+    assert flags["adversary_success"].tolist() == [False, True, False]
+    assert flags["good_success"].tolist() == [True, False, False]
+    h = env.hedging_distances()
+    np.testing.assert_allclose(h["adversary_to_target"], [0.4, 0.39, 1.0])
+    np.testing.assert_allclose(h["adversary_to_decoy"], [1.6, 1.61, 1.0])
+    np.testing.assert_allclose(h["adversary_to_midpoint"], [0.6, 0.61, 0.0], atol=1e-12)
 
 
 # ----- evaluation -----------------------------------------------------------------------------------
