@@ -67,14 +67,24 @@ class ReplayBuffer:
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> Batch:
         """``batch_size`` transitions drawn uniformly, with replacement, as torch tensors."""
+        return self.sample_many(1, batch_size, rng)[0]
+
+    def sample_many(self, n: int, batch_size: int, rng: np.random.Generator) -> list[Batch]:
+        """``n`` independent batches of ``batch_size`` (a batch per agent, as the paper's code
+        samples), gathered from the arrays in one pass; ``n=1`` is :meth:`sample`."""
         if self.size == 0:
             raise ValueError("cannot sample from an empty replay buffer")
-        idx = rng.integers(0, self.size, size=batch_size)
+        idx = rng.integers(0, self.size, size=n * batch_size)
         t = torch.from_numpy
-        return Batch(
+        whole = Batch(
             obs=[t(o[idx]) for o in self.obs],
             actions=t(self.actions[idx]),
             rewards=t(self.rewards[idx]),
             next_obs=[t(o[idx]) for o in self.next_obs],
             dones=t(self.dones[idx]),
         )
+        if n == 1:
+            return [whole]
+        split = lambda x: x.split(batch_size)  # noqa: E731  (views, no copies)
+        parts = [split(x) if isinstance(x, torch.Tensor) else list(zip(*map(split, x))) for x in whole]
+        return [Batch(*(list(part[k]) if isinstance(part[k], tuple) else part[k] for part in parts)) for k in range(n)]

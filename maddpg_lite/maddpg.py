@@ -204,11 +204,15 @@ class MADDPG:
         batches = list(batch) if isinstance(batch, (list, tuple)) and not isinstance(batch, Batch) else None
         if batches is not None and len(batches) != self.n_agents:
             raise ValueError(f"update needs one batch or {self.n_agents} batches (one per agent), got {len(batches)}")
-        shared_next_actions = None if batches else self.target_actions(batch.next_obs)
+        if batches:  # the target actors act on all N batches at once: one forward per actor
+            joint = self.target_actions([torch.cat([b.next_obs[j] for b in batches]) for j in range(self.n_agents)])
+            next_actions_of = [list(per_batch) for per_batch in zip(*(a.chunk(self.n_agents) for a in joint))]
+        else:
+            shared = self.target_actions(batch.next_obs)
         critic_losses, actor_losses = [], []
         for i in range(self.n_agents):
             batch_i = batches[i] if batches else batch
-            next_actions = shared_next_actions or self.target_actions(batch_i.next_obs)
+            next_actions = next_actions_of[i] if batches else shared
             loss = self.critic_loss(i, batch_i, next_actions)
             self.critic_optimizers[i].zero_grad()
             loss.backward()
@@ -245,18 +249,20 @@ class MADDPG:
         return dict(obs_dims=list(self.obs_dims), n_actions=self.n_actions,
                     hidden_dim=self.hidden_dim, centralized=self.centralized)
 
-    def save(self, path, targets: bool = True, **extra) -> None:
+    def save(self, path, targets: bool = True, critics: bool = True, **extra) -> None:
         """Write actors, critics and (unless ``targets=False``, which halves the file) the
-        target networks to ``path``; not the optimizers. ``extra`` (e.g. the config,
+        target networks to ``path``; not the optimizers. ``critics=False`` keeps the actors
+        only (enough to act and be measured, not to train on). ``extra`` (e.g. the config,
         evaluation returns) is stored alongside."""
         state = {
             "shape": self._shape(),
             "hyper": dict(gamma=self.gamma, tau=self.tau, gumbel_tau=self.gumbel_tau, action_mode=self.action_mode),
             "actors": [net.state_dict() for net in self.actors],
-            "critics": [net.state_dict() for net in self.critics],
             "extra": extra,
         }
-        if targets:
+        if critics:
+            state["critics"] = [net.state_dict() for net in self.critics]
+        if targets and critics:
             state["target_actors"] = [net.state_dict() for net in self.target_actors]
             state["target_critics"] = [net.state_dict() for net in self.target_critics]
         path = Path(path)
@@ -293,6 +299,9 @@ class MADDPG:
             raise ValueError(f"checkpoint {path} has shape {state['shape']}, but this run needs {self._shape()}")
         for key, fallback in [("actors", "actors"), ("critics", "critics"),
                               ("target_actors", "actors"), ("target_critics", "critics")]:
-            # a checkpoint saved with targets=False starts its targets as copies of the networks
-            for net, sd in zip(getattr(self, key), state.get(key, state[fallback]), strict=True):
-                net.load_state_dict(sd)
+            # a checkpoint saved with targets=False starts its targets as copies of the networks;
+            # one saved with critics=False leaves the critics as they are
+            for net, sd in zip(getattr(self, key), state.get(key, state.get(fallback, [None] * self.n_agents)),
+                               strict=True):
+                if sd is not None:
+                    net.load_state_dict(sd)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .config import Config
-from .evaluation import evaluate
+from .config import PRESETS, Config
+from .evaluation import env_kwargs, evaluate
 from .maddpg import MADDPG
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -19,6 +19,7 @@ RECIPES = {
     "maddpg_seed0": dict(seed=0, centralized=True),
     "ddpg_seed0": dict(seed=0, centralized=False),
     "maddpg_long_seed0": dict(seed=0, centralized=True, episodes=20_000),
+    "maddpg_paper_seed0": {**PRESETS["paper"], "seed": 0, "centralized": True},
 }
 """Name -> Config overrides of the source recipe."""
 
@@ -49,10 +50,10 @@ def make(name: str) -> dict:
 
     config = Config(**RECIPES[name])
     result = train(config, progress=False)
-    measured = evaluate(result.maddpg, RECORDED_EPISODES)
+    measured = evaluate(result.maddpg, RECORDED_EPISODES, env_kwargs=env_kwargs(config))
     DATA_DIR.mkdir(exist_ok=True)
     result.maddpg.save(path(name), targets=False, config=config.to_dict(), returns=measured["returns"],
-                       deception=measured["deception"], episodes=RECORDED_EPISODES,
+                       deception=measured["deception"], hedging=measured["hedging"], episodes=RECORDED_EPISODES,
                        wall_seconds=result.summary["wall_seconds"])
     return measured
 

@@ -219,16 +219,17 @@ def job_cost(job: dict) -> float:
     return c.get("episodes", Config.episodes) * (c.get("hidden_dim", Config.hidden_dim) / 64) ** 1.5 * update_factor
 
 
-def run_jobs(jobs: list[dict], workers: int = 2, log=print):
-    """Run :func:`run_job` on every job, ``workers`` at a time (spawned processes), longest
-    first; yields the results as they finish. ``workers=1`` runs them here, in order."""
+def run_jobs(jobs: list[dict], workers: int = 2, log=print, run=run_job):
+    """Run ``run`` (default :func:`run_job`) on every job, ``workers`` at a time (spawned
+    processes), longest first; yields the results as they finish. ``workers=1`` runs them
+    here, in order."""
     if workers == 1:
         for job in jobs:
-            yield run_job(job)
+            yield run(job)
         return
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers) as pool:
-        yield from pool.imap_unordered(run_job, sorted(jobs, key=job_cost, reverse=True))
+        yield from pool.imap_unordered(run, sorted(jobs, key=job_cost, reverse=True))
         pool.close()  # a clean shutdown: leaving the block would terminate() the workers,
         pool.join()  # and multiprocessing then warns about a leaked semaphore
 

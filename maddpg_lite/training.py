@@ -110,7 +110,7 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
                     if len(buffer) >= config.minimal_size:
                         for _ in range(mark - update_mark):
                             if config.per_agent_batches:  # the paper's code: a batch per agent
-                                batch = [buffer.sample(config.batch_size, rng) for _ in AGENTS]
+                                batch = buffer.sample_many(len(AGENTS), config.batch_size, rng)
                             else:
                                 batch = buffer.sample(config.batch_size, rng)
                             maddpg.update(batch)

@@ -3,6 +3,7 @@
 import pytest
 
 from maddpg_lite import MADDPG, Config, evaluate, pretrained
+from maddpg_lite.evaluation import env_kwargs
 
 
 @pytest.mark.parametrize("name", list(pretrained.RECIPES))
@@ -15,10 +16,11 @@ def test_checkpoint_reproduces_its_recorded_evaluation(name):
     assert agent.hidden_dim == config.hidden_dim
     for key, value in pretrained.RECIPES[name].items():  # made by the documented recipe
         assert getattr(config, key) == value
-    measured = evaluate(agent, rec["episodes"])
+    measured = evaluate(agent, rec["episodes"], env_kwargs=env_kwargs(config))  # its own game
     for agent_name, value in rec["returns"].items():
         assert measured["returns"][agent_name] == pytest.approx(value, abs=1e-9)
     assert measured["deception"] == pytest.approx(rec["deception"], abs=1e-12)
+    assert measured["hedging"] == pytest.approx(rec["hedging"], abs=1e-9)
 
 
 def test_direct_load_equals_named_load():
