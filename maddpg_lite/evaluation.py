@@ -25,6 +25,11 @@ EVAL_SEED = 1_000_000
 DECEPTION_KEYS = ("good_on_target", "all_landmarks_covered", "adversary_on_target", "adversary_closer_to_target",
                   "good_success", "adversary_success")
 """The rates of :meth:`VecSimpleAdversary.deception_flags`, read at the last step."""
+RATE_LABELS = {"good_on_target": "good agent on target", "all_landmarks_covered": "both landmarks split",
+               "adversary_on_target": "adversary on target",
+               "adversary_closer_to_target": "adversary nearer target than decoy",
+               "good_success": "good success (paper, 0.4)", "adversary_success": "adversary success (paper, 0.4)"}
+"""Short labels of the rates, for tables and plots."""
 HEDGING_KEYS = ("adversary_to_target", "adversary_to_decoy", "adversary_to_midpoint")
 """The mean distances of :meth:`VecSimpleAdversary.hedging_distances`, read at the last step."""
 

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from . import pretrained, scene, widgets  # noqa: E402
 from .config import Config  # noqa: E402
 from .env import AGENTS  # noqa: E402
-from .evaluation import EVAL_SEED, random_policy  # noqa: E402
+from .evaluation import EVAL_SEED, RATE_LABELS, random_policy  # noqa: E402
 from .plots import plot_returns  # noqa: E402
 from .training import train  # noqa: E402
 
@@ -38,9 +38,6 @@ FIGURES = ROOT / "figures"
 README = ROOT / "README.md"
 BEGIN = "<!-- results: written by `python -m maddpg_lite.figures` from figures/results.json and maddpg_lite/data; do not edit by hand -->"
 END = "<!-- end of results -->"
-RATE_LABELS = {"good_on_target": "good agent on target", "all_landmarks_covered": "both landmarks covered",
-               "adversary_on_target": "adversary on target",
-               "adversary_closer_to_target": "adversary nearer target than decoy"}
 
 
 def save(fig, name: str, out: Path) -> None:
@@ -58,10 +55,10 @@ def _ci(stats: dict, fmt: str = "{:+.2f}") -> str:
     return f"{fmt.format(stats['mean'])} [{fmt.format(stats['low'])}, {fmt.format(stats['high'])}]"
 
 
-def results_markdown(run: dict, study: dict, search: dict) -> str:
+def results_markdown(run: dict, study: dict, paper: dict | None) -> str:
     """The README's results block, from ``figures/results.json`` (``run``), the study's
-    ``study_results.json`` and ``deception_search.json``. Deterministic: same files, same text."""
-    from .study import ADVERSARY_CHANCE_MAX, GOOD_ON_TARGET_MIN
+    ``study_results.json`` and the paper study's ``paper_table.json`` (None: not run yet).
+    Deterministic: same files, same text."""
 
     cfg = run["config"]
     lines = [
@@ -82,6 +79,11 @@ def results_markdown(run: dict, study: dict, search: dict) -> str:
     for label, returns, rates in rows:
         lines.append(f"| {label} | " + " | ".join(f"{returns[a]:+.2f}" for a in AGENTS) + " | "
                      + " | ".join(_pct(rates[k]) for k in RATE_LABELS) + " |")
+    hedging = [(label, h) for label, h in [("trained", run["hedging"]), ("random", run["baselines"]["random"]["hedging"])]]
+    lines += ["", "Where the adversary ends, on average over the same episodes (distance to the target / the decoy / "
+              "the midpoint between them): " + "; ".join(
+                  f"{label} {h['adversary_to_target']:.2f} / {h['adversary_to_decoy']:.2f} / {h['adversary_to_midpoint']:.2f}"
+                  for label, h in hedging) + "."]
     summary = study["summary"]
     seeds = study["seeds"]
     mm, dd = summary["maddpg vs maddpg"], summary["ddpg vs ddpg"]
@@ -124,26 +126,26 @@ def results_markdown(run: dict, study: dict, search: dict) -> str:
               f"{spread(adversary_episodes_to_random(study, 'ddpg'))}; the good agents above 0, MADDPG "
               f"{spread(ett['maddpg'])}, DDPG {spread(ett['ddpg'])} (a measure that says little here: a random "
               "team already scores above 0, and the first evaluation comes before the first update round)."]
-    n_runs = len(search["entries"])
-    deceiving = search["deceiving"]
-    best = sorted((e for e in search["entries"] if e["recipe"] == search["best"]), key=lambda e: e["seed"])
     lines += [
         "",
         f"MADDPG's runs took {mm['wall_seconds']['mean']:.0f} s each on average, DDPG's "
         f"{dd['wall_seconds']['mean']:.0f} s (two runs at a time on the 2-core machine; "
         f"the whole study {study['study_wall_seconds'] / 60:.1f} min).",
-        "",
-        f"**Searching for real deception** (`python -m maddpg_lite.study --search`): {len(search['recipes'])} "
-        f"recipes ({', '.join(f'`{r}`' for r in search['recipes'])}) on seed 0, then the closest one on more seeds: {n_runs} runs, "
-        f"{search['search_wall_seconds'] / 60:.0f} min. The criterion: a good agent on the target in more than "
-        f"{GOOD_ON_TARGET_MIN:.0%} of episodes while the adversary ends nearer the target than the decoy in at most "
-        f"{ADVERSARY_CHANCE_MAX:.0%}. Recipes that met it: "
-        + (", ".join(deceiving) if deceiving else "**none**") + ". The closest, "
-        f"`{search['best']}`, on seeds {', '.join(str(e['seed']) for e in best)}: good agent on target "
-        + ", ".join(_pct(e["final"]["deception"]["good_on_target"]) for e in best)
-        + "; adversary nearer the target " + ", ".join(_pct(e["final"]["deception"]["adversary_closer_to_target"])
-                                                        for e in best) + ".",
     ]
+    if paper is not None:
+        from .paper import table_markdown
+
+        lines += [
+            "",
+            "**The MADDPG paper's setup, ingredient by ingredient** (`python -m maddpg_lite.paper`: MADDPG and "
+            "independent DDPG under the book's recipe and the factorial {one-hot, soft actions} x {-d, -d^2 adversary "
+            "reward} on top of the paper's other ingredients; success as the paper's replication reads it, at the last "
+            "frame within 0.4 of the target; mean over seeds [95% interval]; "
+            f"{paper['runs_finished']} of {paper['runs_planned']} runs finished, "
+            f"{paper['cpu_minutes']:.0f} CPU-minutes):",
+            "",
+            table_markdown(paper).rstrip("\n"),
+        ]
     return "\n".join(lines)
 
 
@@ -165,12 +167,14 @@ def paired_difference(study: dict, role: str, fixed: str) -> dict:
     return {**mean_ci(diffs), "ahead": sum(d > 0 for d in diffs)}
 
 
-def load_shipped_results(figures: Path = FIGURES) -> tuple[dict, dict, dict]:
-    """``(run, study, search)``: figures/results.json and the study's two shipped result files."""
+def load_shipped_results(figures: Path = FIGURES) -> tuple[dict, dict, dict | None]:
+    """``(run, study, paper)``: figures/results.json, the study's and the paper study's shipped tables."""
+    from .paper import DATA_DIR as PAPER_DIR
     from .study import load_results
 
     run = json.loads((figures / "results.json").read_text())
-    return run, load_results(), load_results("deception_search.json")
+    paper_path = PAPER_DIR / "paper_table.json"
+    return run, load_results(), json.loads(paper_path.read_text()) if paper_path.is_file() else None
 
 
 def readme_with_results(readme: str, block: str) -> str:
@@ -202,7 +206,7 @@ def main(argv=None) -> int:
     s = result.summary
     save(plot_returns(result.history, s["baselines"], title="MADDPG on simple_adversary (5000 episodes, seed 0)"),
          "returns.png", out)
-    results = {k: s[k] for k in ("final_returns", "final_returns_std", "deception", "baselines", "eval_episodes",
+    results = {k: s[k] for k in ("final_returns", "final_returns_std", "deception", "hedging", "baselines", "eval_episodes",
                                  "env_steps", "update_rounds", "wall_seconds", "config")}
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print("wrote", out / "results.json")

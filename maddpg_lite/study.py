@@ -1,6 +1,4 @@
-"""MADDPG against independent DDPG over many seeds, and a search for real deception.
-
-Two jobs, both spread over the CPU cores (one training run per worker process):
+"""MADDPG against independent DDPG over many seeds.
 
 * ``python -m maddpg_lite.study`` (about 6 minutes on a quiet 2-core CPU): trains MADDPG
   (``centralized=True``) and independent DDPG (``centralized=False``) with the default
@@ -8,20 +6,16 @@ Two jobs, both spread over the CPU cores (one training run per worker process):
   adversary of the same seed, and the reverse), and writes
   ``maddpg_lite/data/study_results.json``, ``maddpg_lite/data/study_results.csv`` (one row
   per pairing and seed) and ``figures/study_{returns,deception,convergence,matchups}.png``.
-* ``python -m maddpg_lite.study --search`` (about 25 minutes): trains MADDPG under several
-  recipes on seed 0 (longer training, learning rates, Gumbel temperature, network size,
-  epsilon-random exploration, reward scale, more update rounds), then the most promising
-  recipe on seeds 1 and 2, and writes ``maddpg_lite/data/deception_search.json`` and
-  ``figures/study_search.png``.
-* ``python -m maddpg_lite.study --replot`` redraws all five figures from the shipped results
+  The runs are spread over the CPU cores (one training run per worker process).
+* ``python -m maddpg_lite.study --replot`` redraws the four figures from the shipped results
   (seconds, no training).
 
-"Deception" is measured at the last step of fixed-seed greedy episodes (see
-:meth:`~maddpg_lite.env.VecSimpleAdversary.deception_flags`). A recipe *deceives* when a
-good agent is on the target in most episodes (> 50%) while the adversary is no better
-than chance at picking the target (closer to the target than to the decoy in <= 55%).
+The deception rates and the adversary's hedging distances are measured at the last step of
+the fixed-seed greedy evaluation episodes (see
+:meth:`~maddpg_lite.env.VecSimpleAdversary.deception_flags`). Whether deception emerges under
+the MADDPG paper's own setup is the job of :mod:`maddpg_lite.paper`.
 
-In quick mode (``MADDPG_LITE_QUICK=1``) both jobs shrink to a few seconds and write to
+In quick mode (``MADDPG_LITE_QUICK=1``) the study shrinks to a few seconds and writes to
 ``runs/`` instead of the shipped files. Taught in notebooks/06_maddpg_vs_ddpg.ipynb.
 """
 
@@ -43,7 +37,7 @@ import torch
 
 from .config import Config, quick_mode
 from .env import AGENTS, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
-from .evaluation import DECEPTION_KEYS, EVAL_SEED, evaluate, noop_policy, random_policy, team_policy
+from .evaluation import DECEPTION_KEYS, EVAL_SEED, HEDGING_KEYS, RATE_LABELS, evaluate, noop_policy, random_policy, team_policy
 from .maddpg import MADDPG
 from .plots import AGENT_COLORS, smooth
 
@@ -63,11 +57,6 @@ SMOOTH_WINDOW = 9
 """Evaluations averaged by :func:`~maddpg_lite.plots.smooth` before the threshold test."""
 RETURN_THRESHOLD = 0.0
 """Episodes-to-threshold: the good agents' smoothed return stays above this from then on."""
-GOOD_ON_TARGET_MIN = 0.5
-"""Deception needs a good agent on the target in more than this fraction of episodes..."""
-ADVERSARY_CHANCE_MAX = 0.55
-"""... while the adversary ends closer to the target than to the decoy in at most this fraction."""
-
 RATE_KEYS = DECEPTION_KEYS
 DISTANCE_KEYS = ("agent_0_to_target", "agent_1_to_target", "agent_0_to_decoy", "agent_1_to_decoy",
                  "adversary_to_target", "adversary_to_decoy")
@@ -132,19 +121,6 @@ def episodes_to_threshold(episodes, good_returns, threshold: float = RETURN_THRE
     return int(episodes[first])
 
 
-def deceives(rates: dict) -> bool:
-    """The issue's criterion: a good agent on the target in most episodes and an adversary
-    no better than chance at picking the target."""
-    return rates["good_on_target"] > GOOD_ON_TARGET_MIN and rates["adversary_closer_to_target"] <= ADVERSARY_CHANCE_MAX
-
-
-def deception_gap(rates: dict) -> float:
-    """How far ``rates`` are from :func:`deceives` (0 when it deceives): the shortfall of
-    good_on_target below 50% plus the excess of adversary_closer_to_target over 55%."""
-    return (max(0.0, GOOD_ON_TARGET_MIN - rates["good_on_target"])
-            + max(0.0, rates["adversary_closer_to_target"] - ADVERSARY_CHANCE_MAX))
-
-
 # ----- policies and measurements ---------------------------------------------------------------
 def median_distances(env: VecSimpleAdversary) -> dict:
     """Median over the slots of each agent's distance to the target and to the decoy (:data:`DISTANCE_KEYS`)."""
@@ -160,15 +136,16 @@ def median_distances(env: VecSimpleAdversary) -> dict:
 
 
 def measure(policy, episodes: int, seed: int = EVAL_SEED) -> dict:
-    """Mean returns, deception rates and median distances of ``policy`` over the fixed
-    evaluation episodes: ``{"returns", "deception", "distances", "episodes"}``.
+    """Mean returns, deception rates, hedging distances (means) and median distances of
+    ``policy`` over the fixed evaluation episodes: ``{"returns", "deception", "hedging",
+    "distances", "episodes"}``.
 
     The returns and rates are :func:`~maddpg_lite.evaluation.evaluate`'s; the distances come
     from the last step of the same episodes (one game is played, so this holds for random
     policies too).
     """
     result = evaluate(policy, episodes, seed, with_env=True)
-    return {"returns": result["returns"], "deception": result["deception"],
+    return {"returns": result["returns"], "deception": result["deception"], "hedging": result["hedging"],
             "distances": median_distances(result["env"]), "episodes": episodes}
 
 
@@ -264,16 +241,18 @@ def table_row(good: str, adversary: str, seed: int, measured: dict, run: dict | 
     row.update({f"return_{name}": measured["returns"][name] for name in AGENTS})
     row.update({key: measured["deception"][key] for key in RATE_KEYS})
     row.update({f"median_{key}": measured["distances"][key] for key in DISTANCE_KEYS})
+    row.update({f"mean_{key}": measured["hedging"][key] for key in HEDGING_KEYS})
     row["episodes_to_threshold"] = None if run is None else run["episodes_to_threshold"]
     row["wall_seconds"] = None if run is None else run["wall_seconds"]
     return row
 
 
 TABLE_COLUMNS = (["good_team", "adversary", "seed"] + [f"return_{name}" for name in AGENTS] + list(RATE_KEYS)
-                 + [f"median_{key}" for key in DISTANCE_KEYS] + ["episodes_to_threshold", "wall_seconds"])
+                 + [f"median_{key}" for key in DISTANCE_KEYS] + [f"mean_{key}" for key in HEDGING_KEYS]
+                 + ["episodes_to_threshold", "wall_seconds"])
 """Columns of study_results.csv: who played the good agents and the adversary (each the
-method trained with that seed), the final mean returns, deception rates and median
-distances, and (for runs, not for mixed matchups) episodes-to-threshold and wall time."""
+method trained with that seed), the final mean returns, deception rates, median distances
+and the adversary's mean hedging distances, and (for runs, not for mixed matchups) episodes-to-threshold and wall time."""
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -365,7 +344,7 @@ def write_study_figures(results: dict, figures: Path) -> list[Path]:
 
 
 def load_results(name: str = "study_results.json", folder: Path = DATA_DIR) -> dict:
-    """A shipped result file: ``load_results()`` (the study) or ``load_results("deception_search.json")``."""
+    """A shipped result file of the study (``study_results.json`` unless ``name`` says otherwise)."""
     return json.loads((Path(folder) / name).read_text())
 
 
@@ -424,7 +403,7 @@ def plot_study_deception(results: dict):
     """Final deception rates: MADDPG and DDPG (mean over seeds, 95% CI) vs the random and no-op baselines."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = plt.subplots(figsize=(12, 4))
     groups = ["maddpg", "ddpg", "random", "noop"]
     width = 0.8 / len(groups)
     x = np.arange(len(RATE_KEYS))
@@ -440,8 +419,7 @@ def plot_study_deception(results: dict):
                label=METHOD_LABELS[name])
     ax.axhline(0.5, color="k", ls="--", lw=0.8)
     ax.text(len(RATE_KEYS) - 0.5, 0.51, "50%", fontsize=8, ha="right")
-    ax.set_xticks(x, ["good agent\non target", "both landmarks\ncovered", "adversary\non target",
-                      "adversary closer to\ntarget than decoy"])
+    ax.set_xticks(x, [RATE_LABELS[k].replace(" ", "\n", 2) for k in RATE_KEYS], fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("fraction of evaluation episodes (last step)")
     ax.set_title("Deception rates after training (error bars: 95% CI over seeds)")
@@ -518,122 +496,9 @@ def plot_study_matchups(results: dict):
     return fig
 
 
-# ----- the deception search ----------------------------------------------------------------------
-SEARCH_RECIPES = {
-    "source 5k": dict(),
-    "source 20k": dict(episodes=20_000),
-    "source 60k (MADDPG paper length)": dict(episodes=60_000),
-    "lr 1e-3, 20k": dict(episodes=20_000, actor_lr=1e-3, critic_lr=1e-3),
-    "lr 1e-3, 60k": dict(episodes=60_000, actor_lr=1e-3, critic_lr=1e-3),
-    "gumbel tau 0.5, 20k": dict(episodes=20_000, gumbel_tau=0.5),
-    "gumbel tau 2, 20k": dict(episodes=20_000, gumbel_tau=2.0),
-    "hidden 128, 20k": dict(episodes=20_000, hidden_dim=128),
-    "explore eps 0.1, 20k": dict(episodes=20_000, explore_eps=0.1),
-    "reward x0.1, 20k": dict(episodes=20_000, reward_scale=0.1),
-    "4x update rounds, 20k": dict(episodes=20_000, update_interval=25),
-}
-"""Stage 1 of the search (seed 0, MADDPG): name -> Config overrides of the source recipe."""
-SEARCH_EXTRA_SEEDS = (1, 2)
-"""Stage 2: the recipe closest to deceiving (:func:`deception_gap`) is repeated on these seeds."""
-QUICK_SEARCH_RECIPES = {"source quick": dict(), "lr 1e-3 quick": dict(actor_lr=1e-3, critic_lr=1e-3)}
-QUICK_SEARCH_EXTRA_SEEDS = (1,)
-
-
-def search_entry(name: str, seed: int, run: dict) -> dict:
-    """What the search keeps of a run: recipe, seed, final measurement, cost and history."""
-    return {"recipe": name, "seed": seed, "config": run["config"], "final": run["final"],
-            "deceives": deceives(run["final"]["deception"]), "gap": deception_gap(run["final"]["deception"]),
-            "wall_seconds": run["wall_seconds"], "minutes": run["wall_seconds"] / 60, "history": run["history"]}
-
-
-def run_search(recipes=None, extra_seeds=None, overrides=None, workers: int = 2, log=print, save=None) -> dict:
-    """Stage 1: every recipe on seed 0. Stage 2: the recipe with the smallest
-    :func:`deception_gap` (ties: the cheapest) on ``extra_seeds``.
-
-    Args:
-        overrides: Config overrides applied under every recipe (quick mode's sizes).
-        save: optional callable given the partial result after every finished run.
-
-    Returns:
-        ``{"criterion", "entries" (:func:`search_entry` per run), "best", "deceiving",
-        "baselines", "search_wall_seconds", "workers", "machine_before", "machine_after", "quick"}``.
-    """
-    recipes = SEARCH_RECIPES if recipes is None else recipes
-    extra_seeds = SEARCH_EXTRA_SEEDS if extra_seeds is None else extra_seeds
-    overrides = overrides or {}
-    start = time.perf_counter()
-    results = {"criterion": {"good_on_target_above": GOOD_ON_TARGET_MIN,
-                             "adversary_closer_to_target_at_most": ADVERSARY_CHANCE_MAX},
-               "recipes": {name: {**overrides, **r} for name, r in recipes.items()},
-               "entries": [], "machine_before": _machine(), "workers": workers, "quick": quick_mode()}
-
-    def stage(jobs):
-        for run in run_jobs(jobs, workers):
-            name, seed = run["name"].rsplit("|", 1)
-            results["entries"].append(search_entry(name, int(seed), run))
-            rates = run["final"]["deception"]
-            log(f"[{time.perf_counter() - start:7.1f} s] {name}, seed {seed}: "
-                + ", ".join(f"{k} {v:.1%}" for k, v in rates.items()) + f"; {run['wall_seconds'] / 60:.1f} min")
-            if save is not None:
-                save(results)
-
-    stage([{"name": f"{name}|0", "config": {**results["recipes"][name], "seed": 0}} for name in recipes])
-    first = [e for e in results["entries"] if e["seed"] == 0]
-    best = min(first, key=lambda e: (e["gap"], e["wall_seconds"]))["recipe"]
-    results["best"] = best
-    stage([{"name": f"{best}|{seed}", "config": {**results["recipes"][best], "seed": seed}} for seed in extra_seeds])
-    results["deceiving"] = sorted({e["recipe"] for e in results["entries"] if e["deceives"]})
-    episodes = Config(**overrides).final_eval_episodes
-    results["baselines"] = {"random": measure(random_policy(0), episodes), "noop": measure(noop_policy(), episodes)}
-    results["search_wall_seconds"] = time.perf_counter() - start
-    results["machine_after"] = _machine()
-    return results
-
-
-def plot_search(search: dict, window: int = 21):
-    """Left: deception rates during training (seed 0 of the longest recipe, smoothed). Right:
-    final good-on-target vs adversary-closer-to-target for every run, with the deception region."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-    longest = max((e for e in search["entries"] if e["seed"] == 0), key=lambda e: e["config"]["episodes"])
-    episodes = [r["episode"] for r in longest["history"]]
-    for key, color in zip(RATE_KEYS, ["tab:blue", "tab:cyan", "tab:red", "tab:pink"]):
-        axes[0].plot(episodes, smooth([r[key] for r in longest["history"]], window), color=color, label=key)
-        axes[0].axhline(search["baselines"]["random"]["deception"][key], color=color, ls=":", lw=1)
-    axes[0].set_ylim(0, 1)
-    axes[0].set_xlabel("training episode")
-    axes[0].set_ylabel("fraction of evaluation episodes")
-    axes[0].set_title(f"{longest['recipe']}, seed 0 (dotted: random policy)", fontsize=9)
-    axes[0].legend(fontsize=7)
-
-    ax = axes[1]
-    ax.axvspan(GOOD_ON_TARGET_MIN, 1, ymin=0, ymax=ADVERSARY_CHANCE_MAX, color="tab:green", alpha=0.12)
-    ax.text(0.98, 0.03, "deception", color="tab:green", ha="right", fontsize=9)
-    recipes = list(search["recipes"])
-    cmap = plt.get_cmap("tab20")  # up to 20 recipes, each its own color
-    for e in search["entries"]:
-        c = cmap(recipes.index(e["recipe"]) % 20)
-        rates = e["final"]["deception"]
-        ax.scatter(rates["good_on_target"], rates["adversary_closer_to_target"], color=c,
-                   marker="o" if e["seed"] == 0 else "^", s=40,
-                   label=e["recipe"] if e["seed"] == 0 else None)
-    r = search["baselines"]["random"]["deception"]
-    ax.scatter(r["good_on_target"], r["adversary_closer_to_target"], color="k", marker="x", label="random policy")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("good agent on target")
-    ax.set_ylabel("adversary closer to target than decoy")
-    ax.set_title("Final rates per run (circle: seed 0, triangle: other seeds)", fontsize=9)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))  # beside the points, not on them
-    fig.tight_layout()
-    return fig
-
-
 # ----- command line --------------------------------------------------------------------------------
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maddpg_lite.study", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--search", action="store_true", help="run the deception search instead of the study")
     parser.add_argument("--workers", type=int, default=2, help="training runs in parallel (one per core)")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the JSON/CSV (default: maddpg_lite/data, or runs/study_quick in quick mode)")
@@ -650,20 +515,7 @@ def main(argv=None) -> int:
     if args.replot:
         figures.mkdir(parents=True, exist_ok=True)
         written = write_study_figures(load_results(folder=out), figures)
-        written.append(_save(plot_search(load_results("deception_search.json", out)), figures / "study_search.png"))
         log("redrew " + ", ".join(str(p) for p in written))
-        return 0
-    if args.search:
-        out.mkdir(parents=True, exist_ok=True)
-        figures.mkdir(parents=True, exist_ok=True)
-        path = out / "deception_search.json"
-        save = lambda res: path.write_text(json.dumps(_round(res), indent=1) + "\n")  # noqa: E731
-        search = run_search(QUICK_SEARCH_RECIPES if quick else None, QUICK_SEARCH_EXTRA_SEEDS if quick else None,
-                            overrides, args.workers, log, save)
-        save(search)
-        _save(plot_search(search), figures / "study_search.png")
-        log(f"best recipe: {search['best']}; deceiving recipes: {search['deceiving'] or 'none'}; "
-            f"{search['search_wall_seconds'] / 60:.1f} min; wrote {path} and {figures / 'study_search.png'}")
         return 0
     results = run_study(QUICK_SEEDS if quick else SEEDS, overrides, args.workers, log)
     written = write_study(results, out, figures)

@@ -1,6 +1,6 @@
 """The study of MADDPG vs independent DDPG (``maddpg_lite.study``): its statistics on
 hand-made inputs, one real quick-mode study written to a temporary folder, and the internal
-consistency of the shipped results (``maddpg_lite/data/study_results.*``, ``deception_search.json``)."""
+consistency of the shipped results (``maddpg_lite/data/study_results.*``)."""
 
 import csv
 import hashlib
@@ -98,35 +98,6 @@ def test_episodes_to_threshold_other_thresholds_and_empty_curves():
     assert study.episodes_to_threshold([], [], window=1) is None
 
 
-# ----- the deception criterion -----------------------------------------------------------------
-def rates(good_on_target, closer):
-    return {"good_on_target": good_on_target, "all_landmarks_covered": 0.0, "adversary_on_target": 0.0,
-            "adversary_closer_to_target": closer}
-
-
-@pytest.mark.parametrize("good, closer, deceives, gap", [
-    (0.8, 0.5, True, 0.0),
-    (0.51, 0.55, True, 0.0),  # both bounds: > 0.5 and <= 0.55
-    (0.4, 0.5, False, 0.1),  # good agents too rarely on the target
-    (0.8, 0.7, False, 0.15),  # the adversary picks the target
-    (0.4, 0.7, False, 0.25),  # both
-    (0.46, 0.79, False, 0.28),  # about the study's MADDPG
-])
-def test_deceives_and_deception_gap(good, closer, deceives, gap):
-    assert study.deceives(rates(good, closer)) is deceives
-    assert study.deception_gap(rates(good, closer)) == pytest.approx(gap)
-
-
-def test_a_deceiving_recipe_has_no_gap():
-    for good in np.linspace(0, 1, 21):
-        for closer in np.linspace(0, 1, 21):
-            r = rates(float(good), float(closer))
-            if study.deceives(r):
-                assert study.deception_gap(r) == 0.0
-            else:
-                assert study.deception_gap(r) >= 0.0
-
-
 # ----- table and summary -------------------------------------------------------------------------
 def hand_row(good, adversary, seed, value, run=True):
     row = {c: value for c in study.TABLE_COLUMNS[3:]}
@@ -173,7 +144,7 @@ def digest(paths):
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
-SHIPPED = sorted(study.DATA_DIR.glob("*")) + sorted(study.FIGURES_DIR.glob("study_*.png"))
+SHIPPED = sorted(study.DATA_DIR.glob("study_results.*")) + sorted(study.FIGURES_DIR.glob("study_*.png"))
 
 
 @pytest.fixture(scope="module")
@@ -315,35 +286,6 @@ def test_shipped_csv_equals_json(shipped):
                 assert line[column] == value
             else:
                 assert float(line[column]) == pytest.approx(value, abs=1.1e-4), column
-
-
-def test_shipped_search_is_consistent(shipped):
-    search = study.load_results("deception_search.json")
-    assert search["quick"] is False
-    assert search["criterion"] == {"good_on_target_above": study.GOOD_ON_TARGET_MIN,
-                                   "adversary_closer_to_target_at_most": study.ADVERSARY_CHANCE_MAX}
-    # the shipped search ran exactly study.py's recipes, with the same overrides
-    assert search["recipes"] == {name: dict(overrides) for name, overrides in study.SEARCH_RECIPES.items()}
-    # and with the Config of today: every run's config is the recipe applied to Config()
-    for e in search["entries"]:
-        assert e["config"] == Config(**{**study.SEARCH_RECIPES[e["recipe"]], "seed": e["seed"]}).to_dict(), e["recipe"]
-    first = [e for e in search["entries"] if e["seed"] == 0]
-    assert sorted(e["recipe"] for e in first) == sorted(search["recipes"])
-    for e in search["entries"]:
-        assert e["deceives"] == study.deceives(e["final"]["deception"])
-        assert e["gap"] == pytest.approx(study.deception_gap(e["final"]["deception"]), abs=2e-4)
-        assert e["minutes"] == pytest.approx(e["wall_seconds"] / 60, abs=1e-3)
-        assert e["config"]["episodes"] == search["recipes"][e["recipe"]].get("episodes", Config.episodes)
-    best = min(first, key=lambda e: (e["gap"], e["wall_seconds"]))["recipe"]
-    assert search["best"] == best
-    assert sorted(e["seed"] for e in search["entries"] if e["seed"] != 0) == list(study.SEARCH_EXTRA_SEEDS)
-    assert all(e["recipe"] == best for e in search["entries"] if e["seed"] != 0)
-    assert search["deceiving"] == sorted({e["recipe"] for e in search["entries"] if e["deceives"]})
-    # runs are bit-reproducible: the search's "source 5k" on seed 0 is the study's MADDPG seed 0
-    source = next(e for e in first if e["recipe"] == "source 5k")
-    row = next(r for r in group(shipped, "maddpg vs maddpg") if r["seed"] == 0)
-    assert source["final"]["returns"]["adversary_0"] == row["return_adversary_0"]
-    assert source["final"]["deception"] == {k: row[k] for k in study.RATE_KEYS}
 
 
 def test_pretrained_checkpoints_replay_the_study_matchups_of_seed_0(shipped):
