@@ -104,9 +104,12 @@ class VecSimpleAdversary:
     exactly like one mpe2 environment.
     """
 
+    scenario = "simple_adversary_v3"
     agents = AGENTS
     obs_dims = OBS_DIMS
     n_actions = N_ACTIONS
+    action_dims = (N_ACTIONS,) * len(AGENTS)
+    """Actions per agent (5 each), in both action modes (:class:`maddpg_lite.games.VecGame`)."""
 
     def __init__(self, num_envs: int, seed: int | None = None, max_cycles: int = EPISODE_LENGTH,
                  action_mode: str = "one-hot", adversary_reward: str = "distance"):
@@ -164,6 +167,9 @@ class VecSimpleAdversary:
             rewards ``(K, 3)`` float64, terminated ``(K,)`` (always False in this game),
             truncated ``(K,)`` (True after ``max_cycles`` steps).
         """
+        if (self.action_mode == "soft" and isinstance(actions, (list, tuple)) and len(actions) == 3
+                and all(np.ndim(a) == 2 for a in actions)):  # the VecGame form: a (K, 5) array per agent
+            actions = np.stack([np.asarray(a) for a in actions], axis=1)
         actions = np.asarray(actions)
         if self.action_mode == "soft" and actions.shape == (self.num_envs, 3, N_ACTIONS):
             a = actions.astype(np.float32)
@@ -249,6 +255,11 @@ class VecSimpleAdversary:
             "good_success": np.minimum(d_target[:, 1], d_target[:, 2]) < SUCCESS_DISTANCE,
             "adversary_success": d_target[:, 0] < SUCCESS_DISTANCE,
         }
+
+    def metrics(self) -> dict[str, np.ndarray]:
+        """The game's measures of the current state (:class:`maddpg_lite.games.VecGame`):
+        :meth:`deception_flags` and :meth:`hedging_distances`, per slot ``(K,)``."""
+        return {**self.deception_flags(), **self.hedging_distances()}
 
     def hedging_distances(self) -> dict[str, np.ndarray]:
         """Per-slot distances ``(K,)`` of the adversary to the target, to the decoy and to
