@@ -10,6 +10,11 @@
   batch of 32 and of 1024 with one torch thread, and of 1024 with two: how much of a round
   is fixed per-operation cost, and what a second thread would buy.
 
+``--preset paper`` times instead one full run of that recipe (the MADDPG paper's: 60,000
+episodes, a batch per agent, soft actions; ``--repeats 1`` is enough for a run of minutes) and
+prints ``run_wall_s`` with the number of update rounds, the wall time per round and the
+load average before and after, which says whether the machine was quiet.
+
 Each is measured ``--repeats`` times in the same process; the last line has the
 medians and ``ratio = train_steps_per_s / env_steps_per_s``. The machines are
 noisy: compare medians, and run it on a quiet machine.
@@ -25,7 +30,9 @@ import time
 import numpy as np
 import torch
 
-from .config import Config
+import os
+
+from .config import PRESETS, Config, preset
 from .env import AGENTS, make_env
 from .training import train
 
@@ -85,12 +92,33 @@ def train_run(config: Config) -> dict:
             "train_steps_per_s": result.summary["env_steps"] / wall}
 
 
+def bench_preset(name: str, repeats: int) -> int:
+    """Time ``repeats`` full runs of preset ``name``; print one JSON line per run and the medians."""
+    walls = []
+    for r in range(repeats):
+        load_before = os.getloadavg()[0]
+        start = time.perf_counter()
+        result = train(preset(name), progress=False)
+        walls.append(time.perf_counter() - start)
+        rounds = result.summary["update_rounds"]
+        print(json.dumps({"repeat": r, "preset": name, "run_wall_s": round(walls[-1], 1), "update_rounds": rounds,
+                          "ms_per_round_incl_env": round(1000 * walls[-1] / max(rounds, 1), 2),
+                          "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}),
+              flush=True)
+    print(json.dumps({"preset": name, "run_wall_s": round(statistics.median(walls), 1), "repeats": repeats}), flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maddpg_lite.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="measurements of each figure")
     parser.add_argument("--episodes", type=int, default=Config.episodes, help="episodes of the timed training run")
     parser.add_argument("--env-steps", type=int, default=5000, help="steps of the bare env measurement")
+    parser.add_argument("--preset", default=None, choices=list(PRESETS),
+                        help="time full runs of this recipe instead (e.g. paper); nothing else is measured")
     args = parser.parse_args(argv)
+    if args.preset is not None:
+        return bench_preset(args.preset, args.repeats)
 
     train_run(Config(episodes=100, minimal_size=500, batch_size=256, final_eval_episodes=100))  # warm-up
     env_rates, train_rates, walls = [], [], []

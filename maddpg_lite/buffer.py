@@ -26,18 +26,27 @@ class Batch(NamedTuple):
 class ReplayBuffer:
     """Ring buffer with a fixed capacity: the oldest transitions are overwritten first.
 
-    Agents may have observations of different sizes, so each agent has its own array.
-    Nothing is stored as Python objects; ``add`` writes a block of rows at once.
+    One transition is one row of a single float32 table, ``(o_1..o_N, o'_1..o'_N, a, r, done)``
+    side by side; ``obs[i]``, ``next_obs[i]`` (``(capacity, obs_dim_i)``; agents may differ),
+    ``actions`` (``(capacity, N, A)``), ``rewards`` and ``dones`` (``(capacity, N)``) are views of
+    its columns. Sampling then reads each transition from one place in memory instead of nine,
+    which matters once the buffer is far larger than the CPU's caches (10^6 rows in the paper's
+    recipe). Nothing is stored as Python objects; ``add`` writes a block of rows at once.
     """
 
     def __init__(self, capacity: int, obs_dims, n_actions: int):
         self.capacity = capacity
         n = len(obs_dims)
-        self.obs = [np.zeros((capacity, d), np.float32) for d in obs_dims]
-        self.next_obs = [np.zeros((capacity, d), np.float32) for d in obs_dims]
-        self.actions = np.zeros((capacity, n, n_actions), np.float32)
-        self.rewards = np.zeros((capacity, n), np.float32)
-        self.dones = np.zeros((capacity, n), np.float32)
+        widths = [*obs_dims, *obs_dims, n * n_actions, n, n]
+        self.table = np.zeros((capacity, sum(widths)), np.float32)
+        """``(capacity, columns)``: every transition as one row."""
+        edges = np.cumsum([0, *widths])
+        self._columns = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+        views = [self.table[:, c] for c in self._columns]
+        self.obs, self.next_obs = views[:n], views[n:2 * n]
+        self.actions = views[2 * n].reshape(capacity, n, n_actions)
+        self.rewards, self.dones = views[2 * n + 1], views[2 * n + 2]
+        assert np.shares_memory(self.actions, self.table)  # a view, not a copy
         self.pos = 0
         """Row the next transition goes to."""
         self.size = 0
@@ -75,13 +84,15 @@ class ReplayBuffer:
         if self.size == 0:
             raise ValueError("cannot sample from an empty replay buffer")
         idx = rng.integers(0, self.size, size=n * batch_size)
-        t = torch.from_numpy
+        rows = self.table[idx]  # (n B, columns): one gather
+        cols = [torch.from_numpy(np.ascontiguousarray(rows[:, c])) for c in self._columns]
+        agents = len(self.obs)
         whole = Batch(
-            obs=[t(o[idx]) for o in self.obs],
-            actions=t(self.actions[idx]),
-            rewards=t(self.rewards[idx]),
-            next_obs=[t(o[idx]) for o in self.next_obs],
-            dones=t(self.dones[idx]),
+            obs=cols[:agents],
+            actions=cols[2 * agents].reshape(len(idx), *self.actions.shape[1:]),
+            rewards=cols[2 * agents + 1],
+            next_obs=cols[agents:2 * agents],
+            dones=cols[2 * agents + 2],
         )
         if n == 1:
             return [whole]

@@ -110,3 +110,24 @@ def test_sampling_is_reproducible_with_the_generator():
 def test_empty_buffer_refuses_to_sample():
     with pytest.raises(ValueError, match="empty"):
         ReplayBuffer(10, OBS_DIMS, N_ACTIONS).sample(4, np.random.default_rng(0))
+
+
+def test_sample_many_reads_the_same_rows_as_indexing_each_array():
+    # one gather from the table gives exactly what indexing every array would (the layout is
+    # an implementation detail: training results must not depend on it)
+    rng = np.random.default_rng(0)
+    buffer = ReplayBuffer(50, (2, 3), N_ACTIONS)
+    k = 40
+    buffer.add([rng.standard_normal((k, 2)), rng.standard_normal((k, 3))],
+               np.eye(N_ACTIONS)[rng.integers(N_ACTIONS, size=(k, 2))], rng.standard_normal((k, 2)),
+               [rng.standard_normal((k, 2)), rng.standard_normal((k, 3))], (rng.random((k, 2)) < 0.3))
+    draw = np.random.default_rng(7)
+    batches = buffer.sample_many(3, 8, draw)
+    idx = np.random.default_rng(7).integers(0, len(buffer), size=24).reshape(3, 8)
+    for b, rows in zip(batches, idx):
+        assert all(np.array_equal(b.obs[i].numpy(), buffer.obs[i][rows]) for i in range(2))
+        assert all(np.array_equal(b.next_obs[i].numpy(), buffer.next_obs[i][rows]) for i in range(2))
+        assert np.array_equal(b.actions.numpy(), buffer.actions[rows])
+        assert np.array_equal(b.rewards.numpy(), buffer.rewards[rows])
+        assert np.array_equal(b.dones.numpy(), buffer.dones[rows])
+        assert all(t.is_contiguous() for t in [*b.obs, *b.next_obs, b.actions, b.rewards, b.dones])
