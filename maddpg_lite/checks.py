@@ -1,11 +1,11 @@
 """Auto-checkers for the exercise notebooks in notebooks/exercises/.
 
-A student writes one piece of MADDPG (a Gumbel-softmax, a critic loss, ...) and passes the
-function to its checker, e.g. ``check_gumbel_softmax(gumbel_softmax)``. The checker runs the
-function on seeded inputs (several shapes, ties, temperatures near 0, terminal rows, ...),
-compares it with the package's own implementation (the reference: :mod:`.functional` and
-:class:`.maddpg.MADDPG`, never a copy of them), prints a verdict and returns it as a
-:class:`CheckResult`:
+A student writes one piece of MADDPG (an observation, a Gumbel-softmax, a critic loss, the training
+loop, ...) and passes the function to its checker, e.g. ``check_gumbel_softmax(gumbel_softmax)``.
+The checker runs the function on seeded inputs (several shapes, ties, temperatures near 0, terminal
+rows, ...), compares it with the real thing (mpe2's game, or the package's own implementation:
+:mod:`.functional`, :class:`.maddpg.MADDPG`, :func:`.evaluate`, never a copy of them), prints a
+verdict and returns it as a :class:`CheckResult`:
 
 * ``passed``: every check held; the message lists what was verified;
 * ``failed``: the first check that did not hold, with its input, the expected and the
@@ -21,7 +21,8 @@ with probability below 1e-5 per statistic; the draws are seeded, so a verdict is
 How each piece is checked is stated in each ``check_*`` docstring and in
 notebooks/exercises/README.md.
 
-Taught in notebooks/exercises/ (lessons 03_gumbel_softmax and 04_critic_loss).
+Used in notebooks/exercises/: one exercise set per lesson (01 to 05) and the capstone, whose loop
+checker :func:`check_training_loop` plays small runs of the student's loop in a recording copy of the game.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import linecache
 import math
 import os
 import traceback
+import types
 import warnings
 from dataclasses import dataclass, field
 
@@ -42,7 +44,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .buffer import Batch, ReplayBuffer
-from .env import EPISODE_LENGTH, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
+from .env import AGENTS, EPISODE_LENGTH, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
 from .functional import critic_target, gumbel_softmax, onehot_from_logits, soft_update
 from .maddpg import ACTOR_LOGIT_PENALTY, MADDPG
 
@@ -215,7 +217,11 @@ def _failure_message(exercise: str, done: list[str], m: _Mismatch, caught) -> st
 
 # ----- formatting and comparing ------------------------------------------------------------------
 def _fmt(x, rows: int = 4) -> str:
-    """A short, readable rendering of a tensor (its shape and first rows) or any value."""
+    """A short, readable rendering of a tensor or array (its shape and first rows) or any value."""
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float):
+        return f"{x:.6g}"
     if isinstance(x, torch.Tensor):
         arr = x.detach().cpu().double().numpy() if x.is_floating_point() else x.detach().cpu().numpy()
         shape = tuple(x.shape)
@@ -226,6 +232,8 @@ def _fmt(x, rows: int = 4) -> str:
         cut = len(shown) < len(arr)
         return f"shape {shape}{', first rows' if cut and arr.ndim > 1 else ', first values' if cut else ''}: " + \
             body.replace("\n", "\n            ")
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+        return _fmt(torch.as_tensor(x.astype(np.float64) if x.dtype.kind == "f" else x), rows).replace("tensor(", "array(")
     if isinstance(x, (list, tuple)) and x and all(isinstance(v, float) for v in x):
         return "[" + ", ".join(f"{v:.4f}" for v in x) + "]"
     text = repr(x)
@@ -999,3 +1007,1125 @@ def _soft_update_checks(c: _Checks) -> None:
                                 "Do not switch gradients on or off; work under torch.no_grad().")
     c.ok("target <- tau * source + (1 - tau) * target for tau in {0.01, 0.3, 1, 0}, in place (same parameter objects)")
     c.ok("the source is unchanged; parameters keep requires_grad (an MLP that needs gradients, a MADDPG target that does not)")
+
+
+# ----- answers given as numbers and arrays --------------------------------------------------------
+def _expect_array(out, check: str, inp: str, shape, hint: str = "") -> np.ndarray:
+    """``out`` as a float64 array of ``shape`` (a list, a tuple, a numpy array or a tensor), or a failed check."""
+    want = f"an array of shape {tuple(shape)}"
+    if out is None or isinstance(out, (str, bytes, dict)):
+        raise _Mismatch(check, inp, want, f"{type(out).__name__}: {_fmt(out)}",
+                        hint or "Return the result (did you forget `return`?).")
+    try:
+        arr = np.asarray(out.detach().cpu() if isinstance(out, torch.Tensor) else out, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _Mismatch(check, inp, want, f"{type(out).__name__}: {_fmt(out)}",
+                        hint or "Return numbers: a numpy array (or a list of floats).") from None
+    if arr.shape != tuple(shape):
+        raise _Mismatch(check, inp, want, f"shape {arr.shape}: {_fmt(arr)}", hint or "Check the shape of what you return.")
+    if not np.isfinite(arr).all():
+        raise _Mismatch(check, inp, "finite values", f"{_fmt(arr)} (contains nan or inf)", hint)
+    return arr
+
+
+def _expect_number(out, check: str, inp: str, whole: bool = False) -> float:
+    """``out`` as a float (a whole number when ``whole``), or a failed check."""
+    kind = "a whole number (int)" if whole else "a number"
+    if isinstance(out, torch.Tensor) and out.numel() == 1:
+        out = out.item()
+    if isinstance(out, np.ndarray) and out.size == 1:
+        out = out.item()
+    if isinstance(out, np.generic):
+        out = out.item()
+    if isinstance(out, bool) or not isinstance(out, (int, float)):
+        raise _Mismatch(check, inp, kind, f"{type(out).__name__}: {_fmt(out)}",
+                        "Return one number (did you forget `return`?).")
+    if not math.isfinite(out) or (whole and out != int(out)):
+        raise _Mismatch(check, inp, kind, _fmt(out), "Return a whole number: a count of update rounds." if whole else "")
+    return float(out)
+
+
+def _match_mistake(got: np.ndarray, variants, default_hint: str, atol: float = 1e-6) -> str:
+    """A hint naming every ``(name, value, why)`` of ``variants`` that ``got`` equals (an input cannot always
+    tell two mistakes apart), else ``default_hint``."""
+    matches = []
+    for name, value, why in variants:
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape == got.shape and np.allclose(got, value, rtol=1e-6, atol=atol):
+            matches.append(f"{name}. {why}")
+    if len(matches) == 1:
+        return f"Your values match the mistake: {matches[0]}"
+    if matches:
+        return "On this input your values match each of these mistakes: " + " Or: ".join(matches)
+    return default_hint
+
+
+# ----- lesson 01: what the actors and the critics see ---------------------------------------------
+@functools.lru_cache(maxsize=8)
+def _mpe2_states(n_good: int, seeds: tuple, steps: int) -> tuple:
+    """States of mpe2's own simple_adversary with ``n_good`` good agents, read from its world after
+    ``reset(seed)`` and after each of ``steps`` random steps, with the observations and rewards mpe2
+    returned there (rewards are None right after a reset)."""
+    from .env import make_env
+
+    env = make_env(N=n_good)
+    states = []
+    for seed in seeds:
+        obs, _ = env.reset(seed=seed)
+        names = list(env.possible_agents)
+        world = env.unwrapped.world
+        rng = np.random.default_rng(seed)
+        for t in range(steps + 1):
+            rewards = None
+            if t:
+                obs, rew, *_ = env.step({name: int(rng.integers(N_ACTIONS)) for name in names})
+                rewards = np.array([rew[name] for name in names], dtype=np.float64)
+            states.append(dict(
+                n_good=n_good, seed=seed, step=t,
+                agent_pos=np.array([a.state.p_pos for a in world.agents], dtype=np.float64),
+                landmark_pos=np.array([lm.state.p_pos for lm in world.landmarks], dtype=np.float64),
+                target=[lm is world.agents[0].goal_a for lm in world.landmarks].index(True),
+                obs=[np.array(obs[name], dtype=np.float64) for name in names], rewards=rewards))
+    return tuple(states)
+
+
+def _state_input(s: dict, extra: str = "") -> str:
+    return (f"agent_pos = {_fmt(s['agent_pos'])}, landmark_pos = {_fmt(s['landmark_pos'])}, target = {s['target']}"
+            f"{extra}  (mpe2 with N={s['n_good']} good agents, reset(seed={s['seed']}), then {s['step']} random steps)")
+
+
+def check_observation(fn) -> CheckResult:
+    """Check ``fn(agent_pos, landmark_pos, target, i)`` against the observations of mpe2's simple_adversary.
+
+    ``agent_pos`` is ``(N+1, 2)`` (the adversary first), ``landmark_pos`` ``(N, 2)``, ``target`` the
+    index of the target landmark, ``i`` the agent. Verified on states of mpe2's own game with N = 2,
+    1 and 3 good agents (after a reset and after random steps), for every agent: the returned vector
+    equals the observation mpe2 returned there (float32, so to 1e-6). A wrong vector is compared
+    with the usual mistakes (self - other, absolute positions, a target slot for the adversary, ...).
+    """
+    return _run("observation", _observation_checks, fn, "observation(agent_pos, landmark_pos, target, i)")
+
+
+def _observation_variants(agent_pos, landmark_pos, target, i):
+    me = agent_pos[i]
+    others = [agent_pos[j] for j in range(len(agent_pos)) if j != i]
+    goal = [] if i == 0 else [landmark_pos[target]]
+    flat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
+    return [
+        ("self - other instead of other - self", flat([me - p for p in goal + list(landmark_pos) + others]),
+         "Each slot is the position of the thing seen minus the agent's own position."),
+        ("absolute positions instead of relative ones", flat(goal + list(landmark_pos) + others),
+         "Nobody observes absolute positions: subtract the agent's own position from every slot."),
+        ("the other agents before the landmarks", flat([p - me for p in goal + others + list(landmark_pos)]),
+         "mpe2's order: (target - self for a good agent), then every landmark, then every other agent."),
+    ]
+
+
+def _observation_checks(c: _Checks) -> None:
+    cases = [(2, (0, 1, 2, 3), 3), (1, (0, 1), 1), (3, (0, 1), 1)]
+    for n_good, seeds, steps in cases:
+        for s in _mpe2_states(n_good, seeds, steps):
+            for i, expected in enumerate(s["obs"]):
+                inp = _state_input(s, f", i = {i}")
+                check = f"observation(...) of agent {i} equals mpe2's (N={n_good} good agents)"
+                n = len(expected)
+                hint = ""
+                out = c.call(inp, s["agent_pos"].copy(), s["landmark_pos"].copy(), s["target"], i)
+                if hasattr(out, "__len__") and not isinstance(out, (str, dict)):
+                    if i == 0 and len(out) == n + 2:
+                        hint = "The adversary is not told the target: its observation has no target slot."
+                    elif i > 0 and len(out) == n - 2:
+                        hint = "A good agent's observation starts with target - self (2 numbers), then the landmarks."
+                    elif len(out) == n + 2:
+                        hint = "The other agents are every agent except agent i itself."
+                got = _expect_array(out, check, inp, expected.shape,
+                                    hint or f"Agent {i} observes {n} numbers here: 2 per thing it sees.")
+                if not np.allclose(got, expected, rtol=0, atol=1e-6):
+                    hint = _match_mistake(got, _observation_variants(s["agent_pos"], s["landmark_pos"], s["target"], i),
+                                          "Slots, in order: (target - self, good agents only), landmark_m - self for "
+                                          "every landmark, other - self for every other agent in index order.")
+                    raise _Mismatch(check, inp, _fmt(expected), _fmt(got), hint)
+    c.ok("equals mpe2's observation for every agent, on 20 states with 2 good agents (after resets and random steps)")
+    c.ok("also with 1 and with 3 good agents (N landmarks, N + 1 agents)")
+
+
+def check_observation_sizes(fn) -> CheckResult:
+    """Check ``fn(n_good)`` (the observation size of every agent of simple_adversary with ``n_good``
+    good agents, the adversary first) against the observation spaces of mpe2's own game, for
+    ``n_good`` in {2, 1, 3, 4, 6}."""
+    return _run("observation_sizes", _observation_sizes_checks, fn, "observation_sizes(n_good)")
+
+
+def _observation_sizes_checks(c: _Checks) -> None:
+    from .env import make_env
+
+    for n in [2, 1, 3, 4, 6]:
+        env = make_env(N=n)
+        expected = [int(env.observation_space(name).shape[0]) for name in env.possible_agents]
+        inp = f"n_good = {n}"
+        check = f"observation_sizes({n}) equals the sizes of mpe2's observation spaces"
+        got = _expect_array(c.call(inp, n), check, inp, (n + 1,),
+                            f"Return one size per agent, the adversary first: {n + 1} numbers for n_good = {n}.")
+        variants = [
+            ("no target slot for the good agents", [4 * n] * (n + 1),
+             "Good agents are told the target: their observation starts with target - self (2 numbers)."),
+            ("a target slot for the adversary too", [4 * n + 2] * (n + 1),
+             "The adversary is not told the target: no target slot for it."),
+            ("the agent itself counted among the other agents", [4 * n + 2] + [4 * n + 4] * n,
+             "The other agents are the N others (N + 1 agents minus the agent itself)."),
+            ("2 landmarks whatever n_good is", [4 + 2 * n] + [6 + 2 * n] * n,
+             "simple_adversary has N landmarks, one per good agent (2 in the game we train on)."),
+        ]
+        if not np.array_equal(got, expected):
+            raise _Mismatch(check, inp, str(expected), str([int(v) if v == int(v) else v for v in got]),
+                            _match_mistake(got, variants, "2 numbers per thing seen: the target (good agents only), "
+                                                          "each landmark, each other agent."))
+    c.ok("sizes equal mpe2's observation spaces for n_good in {1, 2, 3, 4, 6} (8, 10, 10 for the game we train on)")
+
+
+def check_critic_input_sizes(fn) -> CheckResult:
+    """Check ``fn(obs_dims, n_actions, centralized=True)`` (the input size of every agent's critic)
+    against :meth:`maddpg_lite.maddpg.MADDPG.critic_input_dim`, for MADDPG (``centralized=True``, also
+    as the default) and independent DDPG (``False``), for 1 to 6 agents with different observation sizes."""
+    return _run("critic_input_sizes", _critic_input_sizes_checks, fn,
+                "critic_input_sizes(obs_dims, n_actions, centralized=True)")
+
+
+def _critic_input_dims(obs_dims, n_actions: int, centralized: bool) -> list[int]:
+    """:meth:`MADDPG.critic_input_dim` of every agent, read without building the networks and optimizers."""
+    shape = types.SimpleNamespace(obs_dims=tuple(obs_dims), n_agents=len(obs_dims), n_actions=n_actions,
+                                  centralized=centralized)
+    return [MADDPG.critic_input_dim(shape, i) for i in range(len(obs_dims))]
+
+
+def _critic_input_sizes_checks(c: _Checks) -> None:
+    cases = [((8, 10, 10), 5), ((12, 14, 14, 14), 5), ((4, 6), 5), ((3,), 2), ((7, 9, 11, 13, 15, 17), 4)]
+    for centralized in [None, True, False]:
+        for obs_dims, n_actions in cases:
+            expected = _critic_input_dims(obs_dims, n_actions, centralized is not False)
+            args = (list(obs_dims), n_actions) + (() if centralized is None else (centralized,))
+            inp = f"obs_dims = {list(obs_dims)}, n_actions = {n_actions}" + (
+                "" if centralized is None else f", centralized = {centralized}")
+            check = ("MADDPG critics (the default): all observations and all actions" if centralized is not False
+                     else "independent DDPG critics: own observation and own action")
+            got = _expect_array(c.call(inp, *args), check, inp, (len(obs_dims),),
+                                "Return one size per agent (a list of ints).")
+            n, total = len(obs_dims), sum(obs_dims)
+            variants = [
+                ("the actions are missing", [total] * n if centralized is not False else list(obs_dims),
+                 "A critic Q_i(x, a_1..a_N) reads the actions too, as one-hots of length n_actions."),
+                ("only the agent's own action", [total + n_actions] * n,
+                 "A centralized critic reads every agent's action: N * n_actions numbers."),
+                ("the centralized size for DDPG", [total + n * n_actions] * n,
+                 "centralized=False is independent DDPG: critic i reads only o_i and a_i."),
+            ]
+            if not np.array_equal(got, expected):
+                raise _Mismatch(check, inp, str(expected), str([int(v) if v == int(v) else v for v in got]),
+                                _match_mistake(got, variants, "MADDPG: sum(obs_dims) + N * n_actions for every agent; "
+                                                              "DDPG: obs_dims[i] + n_actions."))
+    c.ok("MADDPG: sum(obs_dims) + N * n_actions for every agent (43 in our game), for 1 to 6 agents; centralized "
+         "is the default")
+    c.ok("independent DDPG (centralized=False): obs_dims[i] + n_actions")
+
+
+# ----- lesson 02: the Markov game -------------------------------------------------------------------
+def check_rewards(fn) -> CheckResult:
+    """Check ``fn(agent_pos, landmark_pos, target)`` (every agent's reward, the adversary first) against
+    the rewards mpe2 returned after random steps of its own game, with 2, 1 and 3 good agents. A
+    wrong value is compared with the usual mistakes (squared distances, each good agent's own
+    distance instead of the closest one, no adversary term, ...)."""
+    return _run("rewards", _rewards_checks, fn, "rewards(agent_pos, landmark_pos, target)")
+
+
+def _reward_variants(agent_pos, landmark_pos, target):
+    d = np.sqrt(np.sum(np.square(agent_pos - landmark_pos[target]), axis=1))  # (N+1,) distance to the target
+    n = len(d) - 1
+    d_any = np.sqrt(np.sum(np.square(agent_pos[0] - landmark_pos), axis=1)).min()
+    return [
+        ("squared distances", [-d[0] ** 2] + [-np.min(d[1:] ** 2) + d[0] ** 2] * n,
+         "mpe2 pays plain distances, not squared ones (the original MPE used squares)."),
+        ("each good agent's own distance instead of the closest good agent's",
+         [-d[0]] + [-d[j] + d[0] for j in range(1, n + 1)],
+         "The good agents share one reward: -min_j d(good_j, target) + d(adversary, target)."),
+        ("no adversary term in the good agents' reward", [-d[0]] + [-np.min(d[1:])] * n,
+         "The good agents also gain when the adversary is far from the target: + d(adversary, target)."),
+        ("the signs flipped", [d[0]] + [np.min(d[1:]) - d[0]] * n,
+         "Rewards are negative distances: the adversary gets -d(adversary, target)."),
+        ("the adversary paid by its nearest landmark", [-d_any] + [-np.min(d[1:]) + d[0]] * n,
+         "The adversary is paid by its distance to the target, though it does not know which landmark that is."),
+        ("the mean of the good agents' distances instead of the min", [-d[0]] + [-np.mean(d[1:]) + d[0]] * n,
+         "Only the good agent closest to the target counts: min, not mean."),
+    ]
+
+
+def _rewards_checks(c: _Checks) -> None:
+    for n_good, seeds, steps in [(2, (0, 1, 2, 3), 5), (1, (0, 1), 2), (3, (0, 1), 2)]:
+        for s in _mpe2_states(n_good, seeds, steps):
+            if s["rewards"] is None:
+                continue
+            inp = _state_input(s)
+            check = f"rewards(...) equal mpe2's rewards (N={n_good} good agents)"
+            got = _expect_array(c.call(inp, s["agent_pos"].copy(), s["landmark_pos"].copy(), s["target"]), check, inp,
+                                s["rewards"].shape, f"Return one reward per agent, the adversary first ({n_good + 1}).")
+            if not np.allclose(got, s["rewards"], rtol=1e-9, atol=1e-9):
+                raise _Mismatch(check, inp, _fmt(s["rewards"]), _fmt(got), _match_mistake(
+                    got, _reward_variants(s["agent_pos"], s["landmark_pos"], s["target"]),
+                    "adversary: -d(adversary, target); each good agent: -min_j d(good_j, target) + d(adversary, target)."))
+    c.ok("equal mpe2's rewards after 20 random steps with 2 good agents: -d(adv, target) and -min_j d(good_j, target) "
+         "+ d(adv, target)")
+    c.ok("also with 1 and 3 good agents (the closest of all good agents counts)")
+
+
+_DT, _DAMPING, _FORCE, _DIRECTIONS = 0.1, 0.25, 5.0, np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype=float)
+
+
+def check_physics_step(fn) -> CheckResult:
+    """Check ``fn(pos, vel, actions)`` -> ``(new_pos, new_vel)`` (one step of mpe2's physics for the
+    three agents) against :class:`maddpg_lite.env.VecSimpleAdversary` (which equals mpe2 bit for
+    bit), on 40 random states and actions, every action included."""
+    return _run("physics_step", _physics_checks, fn, "physics_step(pos, vel, actions)")
+
+
+def _physics_checks(c: _Checks) -> None:
+    rng = np.random.default_rng(5)
+    env = VecSimpleAdversary(1, seed=0)
+    env.reset()
+    for k in range(40):
+        pos, vel = rng.uniform(-1, 1, (3, 2)), rng.normal(0, 0.5, (3, 2))
+        actions = np.array([k % N_ACTIONS, (k // N_ACTIONS) % N_ACTIONS, rng.integers(N_ACTIONS)])
+        env.agent_pos[0], env.agent_vel[0] = pos, vel
+        env.step(actions[None])
+        expected = (env.agent_pos[0].copy(), env.agent_vel[0].copy())
+        inp = f"pos = {_fmt(pos)}, vel = {_fmt(vel)}, actions = {actions.tolist()}"
+        check = "(new_pos, new_vel) equal mpe2's after one step"
+        out = c.call(inp, pos.copy(), vel.copy(), actions.copy())
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise _Mismatch(check, inp, "a pair (new_pos, new_vel)", f"{type(out).__name__}: {_fmt(out)}",
+                            "Return both arrays: return new_pos, new_vel.")
+        new_pos, new_vel = (_expect_array(o, check, inp, (3, 2)) for o in out)
+        force = _FORCE * _DIRECTIONS[actions]
+        variants = [
+            ("the position moved with the new velocity",
+             np.concatenate([pos + (vel * (1 - _DAMPING) + force * _DT) * _DT, vel * (1 - _DAMPING) + force * _DT]),
+             "mpe2 moves the position with the OLD velocity first, then updates the velocity."),
+            ("the damping applied after the force", np.concatenate([pos + vel * _DT, (vel + force * _DT) * (1 - _DAMPING)]),
+             "Damp the old velocity, then add the push: v' = v (1 - 0.25) + F dt / m."),
+            ("the force not multiplied by dt", np.concatenate([pos + vel * _DT, vel * (1 - _DAMPING) + force]),
+             "The push changes the velocity by F dt / m = 5 * 0.1 = 0.5 per step."),
+            ("no damping", np.concatenate([pos + vel * _DT, vel + force * _DT]),
+             "The velocity keeps 75% of itself each step: damping 0.25."),
+            ("up and down swapped", np.concatenate([pos + vel * _DT, vel * (1 - _DAMPING)
+                                                    + _FORCE * _DIRECTIONS[[0, 1, 2, 4, 3]][actions] * _DT]),
+             "Action 3 pushes down (-y), action 4 up (+y)."),
+        ]
+        got = np.concatenate([new_pos, new_vel])
+        if not np.allclose(got, np.concatenate(expected), rtol=0, atol=1e-12):
+            raise _Mismatch(check, inp, f"new_pos = {_fmt(expected[0])}, new_vel = {_fmt(expected[1])}",
+                            f"new_pos = {_fmt(new_pos)}, new_vel = {_fmt(new_vel)}",
+                            _match_mistake(got, variants, "p' = p + v dt; v' = v (1 - damping) + 5 * direction * dt "
+                                                          "(dt = 0.1, damping = 0.25, mass 1).", atol=1e-12))
+    c.ok("equals mpe2's physics on 40 random states, every action: p' = p + v dt, then v' = v (1 - 0.25) + F dt")
+
+
+def check_discounted_return(fn) -> CheckResult:
+    """Check ``fn(rewards, gamma)``: ``(T, N)`` rewards -> ``(N,)`` returns ``sum_t gamma^t r_t``, for
+    T in {25, 1, 7}, N in {3, 1}, gamma in {0.95, 0, 1, 0.5}; the rewards must not be modified."""
+    return _run("discounted_return", _discounted_return_checks, fn, "discounted_return(rewards, gamma)")
+
+
+def _discounted_return_checks(c: _Checks) -> None:
+    rng = np.random.default_rng(6)
+    for T, N in [(25, 3), (1, 3), (7, 1)]:
+        for gamma in [0.95, 0.0, 1.0, 0.5]:
+            rewards = rng.normal(-1, 1, (T, N))
+            inp = f"rewards = {_fmt(rewards)} (shape {(T, N)}), gamma = {gamma}"
+            check = "G_i = sum_t gamma^t r_i^t, one per agent"
+            given = rewards.copy()
+            got = _expect_array(c.call(inp, given, gamma), check, inp, (N,),
+                                "Sum over the time axis (axis 0): one return per agent.")
+            if not np.array_equal(given, rewards):
+                raise _Mismatch("the rewards are left unchanged", inp, "rewards unchanged", "rewards modified in place",
+                                "Compute a new array; avoid in-place operations such as *=.")
+            t = np.arange(T)[:, None]
+            expected = (gamma ** t * rewards).sum(axis=0)
+            variants = [
+                ("the discount starts at gamma^1", (gamma ** (t + 1) * rewards).sum(axis=0),
+                 "The first reward is not discounted: gamma^0 = 1."),
+                ("the discount applied backwards", (gamma ** (T - 1 - t) * rewards).sum(axis=0),
+                 "gamma^t weighs the reward of step t: the LAST rewards count least."),
+                ("no discount", rewards.sum(axis=0), "Multiply the reward of step t by gamma^t."),
+            ]
+            if not np.allclose(got, expected, rtol=1e-9, atol=1e-9):
+                raise _Mismatch(check, inp, _fmt(expected), _fmt(got), _match_mistake(
+                    got, variants, "G_i = sum_t gamma^t r_i^t with t = 0, 1, ..., T - 1.", atol=1e-9))
+    c.ok("sum_t gamma^t r_t per agent, for T in {1, 7, 25}, gamma in {0, 0.5, 0.95, 1}")
+    c.ok("the rewards are not modified")
+
+
+# ----- lesson 05: the schedule and the evaluation ----------------------------------------------------
+def _update_schedule(episodes: int, num_envs: int, update_interval: int, minimal_size: int,
+                     episode_length: int = EPISODE_LENGTH, before_add: bool = False) -> list[int]:
+    """Update rounds after each ``env.step()`` of K = ``num_envs`` games, as :func:`maddpg_lite.train`
+    schedules them (the replay buffer assumed large enough): after step j, ``env_steps = j K``; each
+    multiple of ``update_interval`` crossed gives one round if the buffer holds ``minimal_size``
+    transitions, and none otherwise (boundaries crossed while the buffer warms up are skipped).
+    ``before_add``: the buffer is measured before the step's K transitions are stored.
+    tests/test_training_loop.py checks this against train()."""
+    counts, mark = [], 0
+    for j in range(1, episodes // num_envs * episode_length + 1):
+        stored = (j - 1) * num_envs if before_add else j * num_envs
+        new_mark = j * num_envs // update_interval
+        counts.append(new_mark - mark if stored >= minimal_size else 0)
+        mark = new_mark
+    return counts
+
+
+def check_update_rounds(fn) -> CheckResult:
+    """Check ``fn(episodes, num_envs, update_interval, minimal_size, episode_length=25)`` (the number of
+    update rounds :func:`maddpg_lite.train` performs) on the source recipe, the quick recipe and small
+    schedules with one game, K games that cross several boundaries per step, and no warm-up."""
+    return _run("update_rounds", _update_rounds_checks, fn,
+                "update_rounds(episodes, num_envs, update_interval, minimal_size, episode_length=25)")
+
+
+_ROUNDS_CASES = [  # (episodes, num_envs, update_interval, minimal_size, episode_length or None for the default)
+    (200, 50, 100, 1000, None), (5000, 50, 100, 4000, None), (6, 1, 10, 45, None), (10, 1, 100, 0, None),
+    (8, 4, 10, 18, 7), (50, 25, 10, 60, 5), (100, 100, 30, 500, None), (4, 4, 1000, 0, None), (20, 10, 7, 600, None),
+]
+
+
+def _update_rounds_checks(c: _Checks) -> None:
+    for episodes, K, interval, minimal, length in _ROUNDS_CASES:
+        L = EPISODE_LENGTH if length is None else length
+        args = (episodes, K, interval, minimal) + (() if length is None else (length,))
+        inp = (f"episodes={episodes}, num_envs={K}, update_interval={interval}, minimal_size={minimal}"
+               + ("" if length is None else f", episode_length={length}"))
+        check = "the number of update rounds train() performs"
+        expected = sum(_update_schedule(episodes, K, interval, minimal, L))
+        got = _expect_number(c.call(inp, *args), check, inp, whole=True)
+        if got != expected:
+            S, steps = episodes * L, episodes // K * L
+            variants = [
+                ("every boundary counted, the warm-up ignored", S // interval,
+                 "No round happens while the buffer holds fewer than minimal_size transitions, and the boundaries "
+                 "crossed then are skipped, not made up later."),
+                ("boundaries counted from minimal_size on", max(S - minimal, 0) // interval,
+                 "The boundaries are multiples of update_interval counted from the start of training, not from "
+                 "minimal_size."),
+                ("one round per env.step() call once the buffer is warm",
+                 sum(1 for j in range(1, steps + 1) if j * K >= minimal),
+                 "One round per update_interval ENVIRONMENT steps: K games make K environment steps per env.step()."),
+                ("env.step() calls counted as environment steps",
+                 sum(j // interval - (j - 1) // interval for j in range(1, steps + 1) if j * K >= minimal)
+                 if K > 1 else -1,
+                 "Each env.step() advances K games: env_steps grows by K per call."),
+                ("only exact multiples counted (env_steps % update_interval == 0)",
+                 sum(1 for j in range(1, steps + 1) if j * K >= minimal and j * K % interval == 0),
+                 "With K games env_steps jumps by K and can pass a multiple of update_interval without hitting it "
+                 "(or pass several): count the boundaries crossed, env_steps // update_interval."),
+            ]
+            hint = "Follow env_steps = j * K after the j-th env.step(): each multiple of update_interval crossed " \
+                   "gives a round if the buffer (j * K transitions) holds minimal_size."
+            names = [f"{name}. {why}" for name, value, why in variants if got == value]
+            if len(names) == 1:
+                hint = f"Your count matches the mistake: {names[0]}"
+            elif names:
+                hint = "Here your count matches each of these mistakes: " + " Or: ".join(names)
+            raise _Mismatch(check, inp, str(expected), _fmt(got), hint)
+    c.ok("the source recipe (5000 episodes, 50 games, every 100 steps from 4000 on): 1211 rounds; the quick one: 41")
+    c.ok("one game, K games crossing several boundaries per env.step(), no warm-up, a run too short for any round")
+
+
+def check_evaluation_returns(fn) -> CheckResult:
+    """Check ``fn(policy, episodes, seed)`` -> ``(episodes, 3)`` undiscounted returns of the greedy
+    evaluation episodes that start from ``reset(seeds=[seed + j ...])``: their mean and standard
+    deviation per agent must equal those of :func:`maddpg_lite.evaluate`, for a no-op, a random and
+    a MADDPG policy, 1 to 100 episodes and three seeds."""
+    return _run("evaluation_returns", _evaluation_checks, fn, "evaluation_returns(policy, episodes, seed)")
+
+
+def _evaluation_checks(c: _Checks) -> None:
+    from .evaluation import EVAL_SEED, evaluate, greedy_policy, noop_policy, random_policy
+
+    policies = [("noop_policy()", noop_policy), ("random_policy(3)", lambda: random_policy(3)),  # built when used:
+                ("the greedy policy of exercise_setup()'s MADDPG", lambda: greedy_policy(exercise_setup()[0]))]
+    for episodes, seed in [(10, EVAL_SEED), (1, 0), (100, 7)]:
+        for label, make in policies:
+            inp = f"policy = {label}, episodes = {episodes}, seed = {seed}"
+            check = "mean and std of the returns per agent equal maddpg_lite.evaluate's"
+            ref = evaluate(make(), episodes, seed)
+            got = _expect_array(c.call(inp, make(), episodes, seed), check, inp, (episodes, 3),
+                                "One row per episode, one column per agent (adversary_0, agent_0, agent_1).")
+            mean, std = got.mean(axis=0), got.std(axis=0)
+            ref_mean = np.array(list(ref["returns"].values()))
+            ref_std = np.array(list(ref["returns_std"].values()))
+            if not (np.allclose(mean, ref_mean, rtol=1e-6, atol=1e-6) and np.allclose(std, ref_std, rtol=1e-6, atol=1e-6)):
+                hint = ("Episode j starts from env.reset(seeds=[seed + j for j in range(episodes)]) in one "
+                        "VecSimpleAdversary(episodes); play all 25 steps with env.step(policy(obs)) and add up the "
+                        "rewards, undiscounted.")
+                if np.allclose(mean, ref_mean / EPISODE_LENGTH, rtol=1e-3):
+                    hint = "Your values look like the mean reward per step: a return is the SUM of the 25 rewards."
+                raise _Mismatch(check, inp, f"mean {_fmt(ref_mean)}, std {_fmt(ref_std)}",
+                                f"mean {_fmt(mean)}, std {_fmt(std)}", hint)
+    c.ok("the same returns as maddpg_lite.evaluate (mean and std per agent) for no-op, random and MADDPG policies")
+    c.ok("1, 10 and 100 episodes, episode j from reset(seed + j), for three seeds")
+
+
+def check_mean_ci(fn) -> CheckResult:
+    """Check ``fn(values, z=1.96)`` -> ``(mean, half_width)`` with ``half_width = z * s / sqrt(n)`` (s the
+    sample standard deviation, ``ddof=1``): values for n in {2, 5, 50, 1000} and z in {1.96 (default),
+    2.58, 1}; fewer than 2 values raise ``ValueError``; and over 4000 simulated evaluations of 50
+    episodes the 95% interval covers the true mean 92% to 97% of the time."""
+    return _run("mean_ci", _mean_ci_checks, fn, "mean_ci(values, z=1.96)")
+
+
+def _mean_ci_checks(c: _Checks) -> None:
+    rng = np.random.default_rng(7)
+    check = "(mean, z * s / sqrt(n)) with the sample standard deviation s (ddof=1)"
+    for n in [2, 5, 50, 1000]:
+        for z in [None, 2.58, 1.0]:
+            values = rng.normal(-20, 4, n)
+            args = (values.copy(),) + (() if z is None else (z,))
+            inp = f"values = {_fmt(values)} (n = {n})" + ("" if z is None else f", z = {z}")
+            out = c.call(inp, *args)
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise _Mismatch(check, inp, "a pair (mean, half_width)", f"{type(out).__name__}: {_fmt(out)}",
+                                "Return both numbers: return mean, half_width.")
+            got = np.array([_expect_number(v, check, inp) for v in out])
+            zz = 1.96 if z is None else z
+            s = values.std(ddof=1)
+            expected = np.array([values.mean(), zz * s / math.sqrt(n)])
+            if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+                variants = [
+                    ("the standard deviation with ddof=0", [values.mean(), zz * values.std() / math.sqrt(n)],
+                     "Use the sample standard deviation, np.std(values, ddof=1): with few episodes it matters."),
+                    ("the standard deviation instead of the standard error", [values.mean(), zz * s],
+                     "The mean of n values varies like s / sqrt(n), the standard error."),
+                    ("divided by n instead of sqrt(n)", [values.mean(), zz * s / n], "Divide s by sqrt(n)."),
+                    ("the variance instead of the standard deviation", [values.mean(), zz * s ** 2 / math.sqrt(n)],
+                     "Take the square root of the variance."),
+                    ("z ignored", [values.mean(), 1.96 * s / math.sqrt(n)], "Use the z you are given."),
+                    ("the interval's ends instead of (mean, half_width)",
+                     [expected[0] - expected[1], expected[0] + expected[1]], "Return (mean, half_width)."),
+                ]
+                raise _Mismatch(check, inp, f"({expected[0]:.6g}, {expected[1]:.6g})", f"({got[0]:.6g}, {got[1]:.6g})",
+                                _match_mistake(got, variants, "mean = values.mean(); half_width = z * "
+                                                              "values.std(ddof=1) / sqrt(n).", atol=1e-12))
+    c.ok("mean and z * s / sqrt(n) with ddof=1, for n in {2, 5, 50, 1000} and z in {1.96 (the default), 2.58, 1}")
+    for values in [np.array([3.0]), np.array([])]:
+        c.expect_raises(ValueError, f"values = {_fmt(values)}", "One value has no spread: raise ValueError(...) when "
+                                                                "there are fewer than 2 values.", values)
+    c.ok("fewer than 2 values raise ValueError")
+    true_mean, covered, trials = -20.0, 0, 4000
+    samples = rng.normal(true_mean, 4, (trials, 50))
+    for row in samples:
+        mean, half = c.call("4000 samples of 50 values from a normal distribution with mean -20", row)
+        covered += abs(mean - true_mean) <= half
+    if not 0.92 <= covered / trials <= 0.97:
+        raise _Mismatch("the 95% interval covers the true mean about 95% of the time",
+                        "4000 simulated evaluations of 50 episodes (normal, mean -20, sd 4)", "92% to 97%",
+                        f"{covered / trials:.1%}", "half_width = 1.96 * s / sqrt(n) by default.")
+    c.ok(f"over {trials} simulated evaluations of 50 episodes, the 95% interval covers the true mean "
+         f"{covered / trials:.1%} of the time")
+
+
+# ----- lesson 06: comparing two methods over seeds -----------------------------------------------------
+def check_paired_ci(fn) -> CheckResult:
+    """Check ``fn(a, b, level=0.95)`` -> ``(mean, low, high)``: the mean of the per-seed differences
+    ``a - b`` and its Student-t interval ``mean -+ t_{(1+level)/2, n-1} s / sqrt(n)`` (``s`` with
+    ``ddof=1``), against :func:`maddpg_lite.study.mean_ci` of the differences, for n in {3, 10, 30}
+    and two levels; mistakes named: an unpaired interval, the normal 1.96 instead of t, ddof=0;
+    fewer than 2 pairs or unequal lengths raise ``ValueError``."""
+    return _run("paired_ci", _paired_ci_checks, fn, "paired_ci(a, b, level=0.95)")
+
+
+def _paired_ci_checks(c: _Checks) -> None:
+    from .study import mean_ci, t_quantile
+
+    rng = np.random.default_rng(11)
+    check = "(mean, low, high) of the differences a - b, with Student's t and ddof=1"
+    for n in [3, 10, 30]:
+        for level in [None, 0.9]:
+            seed_effect = rng.normal(0, 3, n)  # what both methods share on a seed: pairing cancels it
+            a = -15 + seed_effect + rng.normal(1.0, 0.5, n)
+            b = -15 + seed_effect + rng.normal(0.0, 0.5, n)
+            args = (a.copy(), b.copy()) + (() if level is None else (level,))
+            inp = f"a = {_fmt(a)}, b = {_fmt(b)} (n = {n})" + ("" if level is None else f", level = {level}")
+            out = c.call(inp, *args)
+            if not isinstance(out, (tuple, list)) or len(out) != 3:
+                raise _Mismatch(check, inp, "a triple (mean, low, high)", f"{type(out).__name__}: {_fmt(out)}",
+                                "Return three numbers: return mean, low, high.")
+            got = np.array([_expect_number(v, check, inp) for v in out])
+            lv = 0.95 if level is None else level
+            ref = mean_ci(a - b, lv)
+            expected = np.array([ref["mean"], ref["low"], ref["high"]])
+            if not np.allclose(got, expected, rtol=1e-6, atol=1e-9):
+                d = a - b
+                mean, s, t = d.mean(), d.std(ddof=1), t_quantile(0.5 + lv / 2, n - 1)
+                unpaired_half = t * math.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
+                z = {0.95: 1.959964, 0.9: 1.644854}[lv]
+                variants = [
+                    ("an unpaired interval (the spread of a and b separately)", [mean, mean - unpaired_half, mean + unpaired_half],
+                     "Pair by seed: take the differences d = a - b first, then the interval of their mean."),
+                    ("the normal quantile instead of Student's t", [mean, mean - z * s / math.sqrt(n), mean + z * s / math.sqrt(n)],
+                     "With few seeds use Student's t with n - 1 degrees of freedom (study.t_quantile)."),
+                    ("ddof=0", [mean, mean - t * d.std() / math.sqrt(n), mean + t * d.std() / math.sqrt(n)],
+                     "Use the sample standard deviation, ddof=1."),
+                    ("the level ignored", [mean, mean - t_quantile(0.975, n - 1) * s / math.sqrt(n),
+                                           mean + t_quantile(0.975, n - 1) * s / math.sqrt(n)], "Use the level you are given."),
+                ]
+                raise _Mismatch(check, inp, _fmt(list(expected)), _fmt(list(got)),
+                                _match_mistake(got, variants, "d = a - b; half = t_quantile(0.5 + level / 2, n - 1) "
+                                                              "* d.std(ddof=1) / sqrt(n); return d.mean(), d.mean() - half, "
+                                                              "d.mean() + half.", atol=1e-6))
+    c.ok("the mean and Student-t interval of the per-seed differences, n in {3, 10, 30}, levels 0.95 and 0.9")
+    c.expect_raises(ValueError, "a = [1.0], b = [2.0]", "One pair has no spread: raise ValueError for fewer than 2 pairs.",
+                    np.array([1.0]), np.array([2.0]))
+    c.expect_raises(ValueError, "a of length 3, b of length 2", "Pairs need equal lengths: raise ValueError.",
+                    np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0]))
+    c.ok("fewer than 2 pairs, or unequal lengths, raise ValueError")
+
+
+def check_episodes_to_threshold(fn) -> CheckResult:
+    """Check ``fn(episodes, returns, threshold, window)`` -> the first evaluation episode after which
+    the smoothed return (:func:`maddpg_lite.plots.smooth`) stays above ``threshold`` to the end, or
+    None, against :func:`maddpg_lite.study.episodes_to_threshold` on hand-made and random curves;
+    mistakes named: the first crossing instead of "stays above", no smoothing."""
+    return _run("episodes_to_threshold", _episodes_to_threshold_checks, fn,
+                "episodes_to_threshold(episodes, returns, threshold, window)")
+
+
+def _episodes_to_threshold_checks(c: _Checks) -> None:
+    from .plots import smooth
+    from .study import episodes_to_threshold
+
+    check = "the first evaluation after which the smoothed return stays above the threshold (None if it ends below)"
+    episodes = np.arange(100, 1100, 100)
+    curves = [
+        ("crosses once", [-30, -28, -25, -20, -18, -17, -16, -16, -15, -15], -21, 1),
+        ("crosses, dips back, crosses again", [-30, -20, -25, -18, -22, -17, -16, -16, -15, -15], -21, 1),
+        ("never stays above", [-30, -20, -25, -18, -22, -17, -16, -16, -15, -25], -21, 1),
+        ("above from the start", [-10] * 10, -21, 1),
+        ("noisy, smoothed over 3", [-30, -19, -26, -18, -24, -19, -17, -22, -16, -15], -21, 3),
+    ]
+    rng = np.random.default_rng(3)
+    for k in range(6):
+        curves.append((f"random curve {k}", list(np.cumsum(rng.normal(0.5, 2, 10)) - 25), -21, int(rng.choice([1, 3, 5]))))
+    for name, returns, threshold, window in curves:
+        r = np.array(returns, dtype=float)
+        inp = f"{name}: returns = {_fmt(r)}, threshold = {threshold}, window = {window}"
+        got = c.call(inp, episodes.copy(), r.copy(), threshold, window)
+        expected = episodes_to_threshold(episodes, r, threshold, window)
+        if got is not None:
+            got = _expect_number(got, check, inp, whole=True)
+        if got != expected:
+            s = smooth(r, window)
+            first_cross = next((int(e) for e, v in zip(episodes, s) if v > threshold), None)
+            raw = episodes_to_threshold(episodes, r, threshold, 1)
+            hint = "From then on to the end: look for the LAST evaluation at or below the threshold."
+            if got is None:
+                hint = ("None means the smoothed curve ends at or below the threshold, which it does not here "
+                        "(did you forget `return`?). " + hint)
+            elif got == first_cross and first_cross != expected:
+                hint = "That is the first crossing; the return must stay above the threshold from then on. " + hint
+            elif got == raw and raw != expected:
+                hint = "Smooth the curve first: smooth(returns, window) from maddpg_lite.plots."
+            raise _Mismatch(check, inp, repr(expected), repr(got), hint)
+    c.ok(f"{len(curves)} curves: single and repeated crossings, never, from the start, with and without smoothing")
+
+
+# ----- lesson 07: deception, measured -----------------------------------------------------------------
+def _scenes(rng, k: int):
+    """``k`` hand-made and random final positions: agent_pos (k, 3, 2), landmark_pos (k, 2, 2), target (k,)."""
+    landmark_pos = rng.uniform(-1, 1, (k, 2, 2))
+    target = rng.integers(0, 2, k)
+    agent_pos = rng.uniform(-1.5, 1.5, (k, 3, 2))
+    idx = np.arange(k)
+    # a third of the agents placed near a landmark, some just inside or outside 0.23 and 0.4
+    near = rng.random((k, 3)) < 0.35
+    which = rng.integers(0, 2, (k, 3))
+    angle = rng.uniform(0, 2 * np.pi, (k, 3))
+    radius = rng.choice([0.1, 0.2, 0.22, 0.24, 0.3, 0.38, 0.42], (k, 3))  # the boundaries: in hand-made scenes
+    offset = np.stack([np.cos(angle), np.sin(angle)], -1) * radius[..., None]
+    placed = landmark_pos[idx[:, None], which] + offset
+    agent_pos = np.where(near[..., None], placed, agent_pos)
+    return agent_pos, landmark_pos, target
+
+
+def check_success_rates(fn) -> CheckResult:
+    """Check ``fn(agent_pos, landmark_pos, target)`` -> ``(good_success, adversary_success)``, two
+    ``(K,)`` boolean arrays (the paper's metric: a good agent / the adversary strictly within 0.4 of
+    the target), against :meth:`maddpg_lite.env.VecSimpleAdversary.deception_flags` on hand-made and
+    random scenes; mistakes named: ``<=`` instead of ``<``, the decoy, agent_0 only, ``d^2 < 0.4``."""
+    return _run("success_rates", _success_checks, fn, "success_rates(agent_pos, landmark_pos, target)")
+
+
+def _flags(agent_pos, landmark_pos, target) -> dict:
+    env = VecSimpleAdversary(len(target))
+    env.agent_pos, env.landmark_pos, env.target = agent_pos.copy(), landmark_pos.copy(), target.copy()
+    return env.deception_flags()
+
+
+def _success_checks(c: _Checks) -> None:
+    from .env import SUCCESS_DISTANCE
+
+    rng = np.random.default_rng(5)
+    check = "(good_success, adversary_success): a good agent / the adversary strictly within 0.4 of the target"
+    # hand-made: exactly 0.4 from the target is not a success
+    # (scene 0: a good agent near the decoy, none within 0.4 of the target)
+    # (scene 2: everyone 0.5 from the target, outside 0.4 but with d^2 = 0.25 < 0.4)
+    hand = (np.array([[[-0.6, 0.0], [-1.0, 0.4], [1.0, 0.1]], [[-1.0, 0.39], [9.0, 9.0], [-1.0, -0.3]],
+                      [[-0.5, 0.0], [-1.0, 0.5], [-1.5, 0.0]]]),
+            np.array([[[-1.0, 0.0], [1.0, 0.0]]] * 3), np.array([0, 0, 0]))
+    for name, (agent_pos, landmark_pos, target) in [("hand-made, agents exactly 0.4 and 0.39 from the target", hand),
+                                                    ("200 random scenes", _scenes(rng, 200))]:
+        inp = f"{name}: agent_pos {agent_pos.shape}, landmark_pos {landmark_pos.shape}, target {target.shape}"
+        out = c.call(inp, agent_pos.copy(), landmark_pos.copy(), target.copy())
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise _Mismatch(check, inp, "a pair of (K,) boolean arrays", f"{type(out).__name__}: {_fmt(out)}",
+                            "Return both: return good_success, adversary_success.")
+        got = np.stack([_expect_array(o, check, inp, target.shape) for o in out]).astype(bool)
+        flags = _flags(agent_pos, landmark_pos, target)
+        expected = np.stack([flags["good_success"], flags["adversary_success"]])
+        if not np.array_equal(got, expected):
+            idx = np.arange(len(target))
+            d = np.linalg.norm(agent_pos[:, :, None] - landmark_pos[:, None], axis=-1)
+            dt, dd = d[idx, :, target], d[idx, :, 1 - target]
+            variants = [
+                ("<= instead of <", np.stack([dt[:, 1:].min(1) <= SUCCESS_DISTANCE, dt[:, 0] <= SUCCESS_DISTANCE]),
+                 "'Within 0.4' is strict: an agent exactly 0.4 away does not succeed."),
+                ("the decoy instead of the target", np.stack([dd[:, 1:].min(1) < SUCCESS_DISTANCE, dd[:, 0] < SUCCESS_DISTANCE]),
+                 "Use landmark_pos[k, target[k]], the target; the other landmark is the decoy."),
+                ("agent_0 only", np.stack([dt[:, 1] < SUCCESS_DISTANCE, dt[:, 0] < SUCCESS_DISTANCE]),
+                 "The good team succeeds when EITHER good agent (columns 1 and 2) is within 0.4."),
+                ("the squared distance compared with 0.4", np.stack([(dt[:, 1:] ** 2).min(1) < SUCCESS_DISTANCE,
+                                                                     dt[:, 0] ** 2 < SUCCESS_DISTANCE]),
+                 "Compare the distance itself, sqrt(dx^2 + dy^2), with 0.4."),
+            ]
+            raise _Mismatch(check, inp, _fmt(expected.astype(int)), _fmt(got.astype(int)),
+                            _match_mistake(got.astype(float), [(n, v.astype(float), w) for n, v, w in variants],
+                                           "Distance of every agent to the target; good: min over agents 1 and 2 < 0.4; "
+                                           "adversary: agent 0 < 0.4."))
+    c.ok("hand-made scenes at the 0.4 boundary and 200 random scenes agree with the package's flags")
+
+
+def check_split(fn) -> CheckResult:
+    """Check ``fn(agent_pos, landmark_pos)`` -> ``(K,)`` booleans: two DIFFERENT good agents on the two
+    landmarks, one each ("on" = centres within 0.23), against the package's ``all_landmarks_covered``;
+    mistakes named: one agent touching both landmarks counts, the adversary counts."""
+    return _run("split", _split_checks, fn, "split(agent_pos, landmark_pos)")
+
+
+def _split_checks(c: _Checks) -> None:
+    from .env import ON_LANDMARK_DISTANCE
+
+    rng = np.random.default_rng(6)
+    check = "two different good agents, one on each landmark (centres within 0.23)"
+    close = np.array([[[0.0, 0.0], [0.4, 0.0]]] * 4)
+    hand = (np.array([[[0.0, 1.0], [0.2, 0.0], [2.0, 2.0]],     # one good agent touches both: no split
+                      [[0.0, 1.0], [0.2, 0.0], [0.45, 0.05]],   # the partner on the second landmark: split
+                      [[0.4, 0.0], [0.0, 0.0], [5.0, 5.0]],     # the adversary on the other landmark: no split
+                      [[9.0, 9.0], [0.0, 0.22], [0.4, -0.22]]]),  # both 0.22 away: on, a split
+            close, np.zeros(4, dtype=int))
+    for name, (agent_pos, landmark_pos, target) in [("hand-made, landmarks 0.4 apart", hand),
+                                                    ("200 random scenes", _scenes(rng, 200))]:
+        inp = f"{name}: agent_pos {agent_pos.shape}, landmark_pos {landmark_pos.shape}"
+        got = _expect_array(c.call(inp, agent_pos.copy(), landmark_pos.copy()), check, inp, target.shape).astype(bool)
+        expected = _flags(agent_pos, landmark_pos, target)["all_landmarks_covered"]
+        if not np.array_equal(got, expected):
+            on = np.linalg.norm(agent_pos[:, :, None] - landmark_pos[:, None], axis=-1) <= ON_LANDMARK_DISTANCE
+            variants = [
+                ("every landmark has some good agent on it (one agent may cover both)", on[:, 1:, :].any(1).all(1),
+                 "One agent between two close landmarks touches both; the split needs two DIFFERENT agents: "
+                 "(agent_0 on L0 and agent_1 on L1) or (agent_0 on L1 and agent_1 on L0)."),
+                ("the adversary counted as a good agent", on.any(1).all(1),
+                 "Only agents 1 and 2 are good agents; column 0 is the adversary."),
+            ]
+            raise _Mismatch(check, inp, _fmt(expected.astype(int)), _fmt(got.astype(int)),
+                            _match_mistake(got.astype(float), [(n, v.astype(float), w) for n, v, w in variants],
+                                           "on = distance <= 0.23; split = (on[1,L0] & on[2,L1]) | (on[1,L1] & on[2,L0])."))
+    c.ok("hand-made scenes (one agent on two close landmarks, the adversary on a landmark) and 200 random scenes")
+
+
+def check_expected_penalty(fn) -> CheckResult:
+    """Check ``fn(points, landmarks, adversary_reward)`` -> ``(K,)``: the adversary's expected penalty
+    at each point when the target is either landmark with probability 1/2, ``(d_0 + d_1) / 2`` for
+    ``"distance"`` and ``(d_0^2 + d_1^2) / 2`` for ``"squared"``; mistakes named: the sum instead of
+    the mean, the distance under "squared", one landmark only."""
+    return _run("expected_penalty", _penalty_checks, fn, "expected_penalty(points, landmarks, adversary_reward)")
+
+
+def _penalty_checks(c: _Checks) -> None:
+    rng = np.random.default_rng(8)
+    check = "the mean over the two landmarks of d (distance) or d^2 (squared)"
+    for reward in ["distance", "squared"]:
+        points, landmarks = rng.uniform(-1.5, 1.5, (50, 2)), rng.uniform(-1, 1, (50, 2, 2))
+        points[0] = landmarks[0].mean(0)  # the midpoint
+        points[1] = landmarks[1, 0]  # on a landmark
+        inp = f"50 points and landmark pairs, adversary_reward = {reward!r}"
+        got = _expect_array(c.call(inp, points.copy(), landmarks.copy(), reward), check, inp, (50,))
+        d = np.linalg.norm(points[:, None] - landmarks, axis=-1)  # (K, 2)
+        expected = d.mean(1) if reward == "distance" else (d ** 2).mean(1)
+        if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+            other = (d ** 2).mean(1) if reward == "distance" else d.mean(1)
+            variants = [("the sum instead of the mean", 2 * expected, "Each landmark is the target with probability 1/2."),
+                        ("the other reward's formula", other, "distance: (d0 + d1) / 2; squared: (d0^2 + d1^2) / 2."),
+                        ("the first landmark only", d[:, 0] if reward == "distance" else d[:, 0] ** 2,
+                         "Average over both landmarks: the adversary does not know which one is the target.")]
+            raise _Mismatch(check, inp, _fmt(expected), _fmt(got), _match_mistake(got, variants, "d = distances to both "
+                                                                                  "landmarks; return d.mean(1) or (d**2).mean(1)."))
+    c.ok("both rewards on 50 points, including a midpoint and a landmark")
+
+
+# ----- capstone: the training loop --------------------------------------------------------------------
+def _joint_obs(obs: dict) -> np.ndarray:
+    """``{name: (K, d)}`` -> ``(K, 28)`` float32: x = (o_1, o_2, o_3) of every game."""
+    return np.concatenate([np.asarray(obs[name], dtype=np.float32) for name in AGENTS], axis=1)
+
+
+class _RecordingEnv(VecSimpleAdversary):
+    """The game, logging every ``reset()`` and ``step()``: what was really played, to compare the
+    replay buffer and the update rounds of a student's loop with."""
+
+    def __init__(self, num_envs: int, seed: int, max_cycles: int):
+        super().__init__(num_envs, seed=seed, max_cycles=max_cycles)
+        self.events = []
+        """``("reset", x)`` and ``("step", x, actions (K, N) ints, rewards (K, N), x', terminated (K,))``."""
+        self.step_calls = 0
+
+    def reset(self, *args, **kwargs):
+        obs = super().reset(*args, **kwargs)
+        self.events.append(("reset", _joint_obs(obs)))
+        return obs
+
+    def step(self, actions):
+        x = _joint_obs(self.observations())
+        obs, rewards, terminated, truncated = super().step(actions)
+        self.step_calls += 1
+        self.events.append(("step", x, np.array(actions, copy=True), np.array(rewards, dtype=np.float64),
+                            _joint_obs(obs), np.array(terminated, copy=True)))
+        return obs, rewards, terminated, truncated
+
+
+_LOOP_CASES = {  # (num_envs K, episodes, episode_length, update_interval, minimal_size)
+    # minimal_size is never a buffer length reached exactly at a boundary, so ">" and ">=" agree
+    "one game": [(1, 6, 25, 10, 45), (1, 3, 7, 5, 12)],
+    "K games": [(1, 6, 25, 10, 45), (4, 8, 7, 10, 18), (25, 50, 5, 10, 60)],
+}
+LEARN_CONFIG = dict(episodes=1000, num_envs=50, minimal_size=1000, batch_size=256)
+"""The run of the "learns" check: the default Config otherwise (updates every 100 environment steps)."""
+LEARN_EVAL_EPISODES = 500
+"""Fixed-seed evaluation episodes that compare the trained adversary with a random one."""
+
+_LOOP_SIGNATURE = "(maddpg, buffer, env, config, rng)"
+
+
+def check_training_loop(fn, num_envs: int | None = None) -> CheckResult:
+    """Check a training loop ``fn(maddpg, buffer, env, config, rng) -> number of update rounds``.
+
+    The loop plays ``config.episodes`` episodes in the ``env.num_envs`` games of ``env`` (a
+    :class:`~maddpg_lite.env.VecSimpleAdversary` with ``max_cycles = config.episode_length``): it
+    resets the games, acts with ``maddpg.act(obs, explore=True)``, steps, stores every transition in
+    ``buffer`` and runs ``maddpg.update(buffer.sample(config.batch_size, rng))`` on the schedule of
+    :func:`maddpg_lite.train`. The checker records what the game really played and every update
+    call, then verifies, on small runs:
+
+    1. every episode starts with ``env.reset()`` and lasts ``config.episode_length`` steps, and
+       ``config.episodes // K`` rounds of K games are played;
+    2. the buffer holds each step's transitions once, exactly as played: x, the one-hot actions
+       sent, the rewards, x' (the real next observation, also at the last step: never the
+       observation of the next reset) and done = 0 (the time limit is not a termination);
+    3. the actions explore (Gumbel-softmax samples, not the greedy actions);
+    4. no update round before the buffer holds ``minimal_size`` transitions; then one round per
+       ``update_interval`` environment steps (K per ``env.step()``), at the step where a multiple of
+       ``update_interval`` is crossed, with batches of ``batch_size`` (measuring the buffer before
+       or after storing the step's transitions are both accepted);
+    5. the returned number equals the update rounds run;
+    6. (``num_envs=None`` only) it learns: after ``LEARN_CONFIG`` (1000 episodes, 50 games), the
+       adversary scores better than a random adversary against the same good agents on 500
+       fixed-seed episodes (more than 3 standard errors).
+
+    Args:
+        fn: the student's loop.
+        num_envs: 1 checks the one-game loop (runs with K = 1, no learning run); None (default)
+            checks the K-games loop with K = 1, 3 and 25, then the learning run with K = 50.
+    """
+    if num_envs not in (None, 1):
+        raise ValueError(f"num_envs must be 1 (one game) or None (K games), got {num_envs!r}")
+    name = fn.__name__ if callable(fn) and hasattr(fn, "__name__") and fn.__name__ != "<lambda>" else "training_loop"
+    return _run(name, functools.partial(_loop_checks, games="one game" if num_envs == 1 else "K games"), fn,
+                name + _LOOP_SIGNATURE)
+
+
+def _loop_config(case, **extra):
+    from .config import Config
+
+    K, episodes, length, interval, minimal = case
+    return Config(episodes=episodes, num_envs=K, episode_length=length, update_interval=interval,
+                  minimal_size=minimal, **extra)
+
+
+def _loop_run(c: _Checks, case) -> dict:
+    """Run the student's loop on one small case, recording the game and every update call."""
+    K, episodes, length, interval, minimal = case
+    config = _loop_config(case, batch_size=16, hidden_dim=16, buffer_size=max(16, episodes * length))
+    maddpg = MADDPG.from_config(config)
+    initial_actors = copy.deepcopy(maddpg.actors)
+    buffer = ReplayBuffer(config.buffer_size, OBS_DIMS, N_ACTIONS)
+    env = _RecordingEnv(K, seed=100 * K + 1, max_cycles=length)
+    calls = []
+    original = maddpg.update
+
+    def update(*args, **kwargs):  # the package's update, counted
+        calls.append(dict(step=env.step_calls, stored=len(buffer), batch=args[0] if args else kwargs.get("batch")))
+        return original(*args, **kwargs)
+
+    maddpg.update = update
+    inp = (f"config = Config(episodes={episodes}, num_envs={K}, episode_length={length}, update_interval={interval}, "
+           f"minimal_size={minimal}, batch_size=16, hidden_dim=16); env = VecSimpleAdversary({K}, "
+           f"max_cycles={length}); buffer = an empty ReplayBuffer; maddpg = MADDPG.from_config(config)")
+    out = c.call(inp, maddpg, buffer, env, config, np.random.default_rng(SEED))
+    return dict(case=case, config=config, inp=inp, out=out, env=env, buffer=buffer, calls=calls,
+                initial_actors=initial_actors)
+
+
+def _loop_episodes_check(run: dict) -> None:
+    K, episodes, length, _, _ = run["case"]
+    inp, events = run["inp"], run["env"].events
+    check = (f"every episode starts with env.reset() and lasts {length} steps; {episodes // K} rounds of {K} "
+             f"game{'s' if K > 1 else ''}")
+    if events and events[0][0] == "step" or not events:
+        raise _Mismatch(check, inp, "env.reset() before the first step", "env.step() before any env.reset()" if events
+                        else "no env.reset() and no env.step() at all",
+                        "Start every episode with obs = env.reset(); the game is not reset for you.")
+    blocks = []
+    for event in events:
+        if event[0] == "reset":
+            blocks.append(0)
+        else:
+            blocks[-1] += 1
+    if len(blocks) > 1 and blocks[-1] == 0:
+        blocks = blocks[:-1]  # a reset after the last episode is harmless
+    wrong = [n for n in blocks if n != length]
+    if wrong:
+        hint = (f"Play config.episode_length = {length} steps per episode (for t in range(config.episode_length)), "
+                "then reset.")
+        if len(blocks) < episodes // K and wrong[0] % length == 0:
+            hint = (f"{wrong[0]} steps without a reset: call env.reset() at the start of every episode "
+                    "(the game is not reset for you). " + hint)
+        raise _Mismatch(check, inp, f"{episodes // K} episodes of {length} steps (between two resets)",
+                        f"an episode of {wrong[0]} steps; steps between resets: {blocks[:8]}"
+                        + (" ..." if len(blocks) > 8 else ""), hint)
+    if len(blocks) != episodes // K:
+        hint = (f"config.episodes = {episodes} counts single games; every env.reset() starts {K} of them, so play "
+                f"config.episodes // env.num_envs = {episodes // K} rounds.")
+        raise _Mismatch(check, inp, f"{episodes // K} rounds of {K} game{'s' if K > 1 else ''}", f"{len(blocks)} rounds",
+                        hint)
+
+
+def _loop_transitions_check(run: dict) -> None:
+    K, episodes, length, _, _ = run["case"]
+    inp, events, buffer = run["inp"], run["env"].events, run["buffer"]
+    check = ("the buffer holds every transition once, as played: (x, a, r, x', done) with x' the real next "
+             "observation and done = 0")
+    played = [e for e in events if e[0] == "step"]
+    n = len(played) * K
+    size = len(buffer)
+    if size != n:
+        hint = ("Store each step's K transitions once: buffer.add(obs, actions, rewards, next_obs, dones) right after "
+                "env.step().")
+        if size == 0:
+            hint = "Nothing was stored in `buffer` (the ReplayBuffer passed in). " + hint
+        raise _Mismatch(check, inp, f"{n} transitions ({len(played)} env.step() calls x {K} games)",
+                        f"{size} transitions in the buffer", hint)
+    x = np.concatenate(buffer.obs, axis=1)[:size]
+    x_next = np.concatenate(buffer.next_obs, axis=1)[:size]
+    rows_of = {}  # x -> rows storing it (x repeats when nobody moves, e.g. everyone "stays" right after a reset)
+    for r, row in enumerate(x):
+        rows_of.setdefault(row.tobytes(), []).append(r)
+    next_reset = {}  # index of a step event -> the x of the reset that follows it, if it ends an episode
+    for idx in range(len(events) - 1):
+        if events[idx][0] == "step" and events[idx + 1][0] == "reset":
+            next_reset[idx] = events[idx + 1][1]
+    eye = np.eye(N_ACTIONS, dtype=np.float32)
+
+    def problem(r, k, xs_k, sent, reward, xs_next_k, idx, last):
+        """The first field of row r that differs from the played transition: (what, expected, got, hint) or None."""
+        stored_a = buffer.actions[r]
+        if not (np.array_equal(stored_a.argmax(-1), sent) and np.allclose(stored_a, eye[sent], atol=1e-5)):
+            return ("the actions", f"one-hots of the actions sent, {sent.tolist()}", _fmt(stored_a),
+                    "Store the (K, N, A) one-hots maddpg.act returned; their argmax(-1) is what goes to env.step().")
+        if not np.allclose(buffer.rewards[r], reward, rtol=1e-6, atol=1e-6):
+            return ("the rewards", _fmt(reward), _fmt(buffer.rewards[r]),
+                    "Store the rewards env.step() returned for this step, unchanged.")
+        if not np.array_equal(x_next[r], xs_next_k):
+            hint = "x' is the observation env.step() returned for this step."
+            if idx in next_reset and np.array_equal(x_next[r], next_reset[idx][k]):
+                hint = ("Your x' of the last step is the observation of the NEXT episode's reset: bootstrapping from "
+                        "the reset observation. The time limit does not end the world: store the real x' that "
+                        "env.step() returned, and reset only after storing it.")
+            elif np.array_equal(x_next[r], xs_k):
+                hint = "Your x' equals x: store next_obs (what env.step() returned), not obs."
+            return ("x'", _fmt(xs_next_k), _fmt(x_next[r]), hint)
+        if np.any(buffer.dones[r] != 0):
+            hint = "done = terminated (always False in this game), never truncated: the last step still bootstraps."
+            if last:
+                hint = "done = 1 at the episode's last step: the time limit (truncated) is not a termination. " + hint
+            return ("done", "done = 0 for every agent", _fmt(buffer.dones[r]), hint)
+        return None
+
+    t_in_episode = 0
+    for idx, event in enumerate(events):
+        if event[0] == "reset":
+            t_in_episode = 0
+            continue
+        _, xs, actions, rewards, xs_next, _ = event
+        t_in_episode += 1
+        for k in range(K):
+            where = f"step {t_in_episode} of an episode, game {k}"
+            sent = np.asarray(actions[k]).astype(int)
+            rows = rows_of.get(xs[k].tobytes(), [])
+            if not rows:
+                raise _Mismatch(check, inp, f"a stored transition whose x is the observation before {where}",
+                                "no stored transition has that x",
+                                "x is the observation the actions were chosen from: buffer.add(obs, ...) with the obs "
+                                "you passed to maddpg.act, then obs = next_obs for the next step.")
+            found = [(r, problem(r, k, xs[k], sent, rewards[k], xs_next[k], idx, t_in_episode == length)) for r in rows]
+            exact = [r for r, p in found if p is None]
+            if not exact:
+                what, expected, got, hint = found[0][1]
+                raise _Mismatch(f"{check} ({where}: {what})", inp, expected, got, hint)
+            rows.remove(exact[0])
+
+
+def _loop_exploration_check(run: dict) -> None:
+    K, *_ = run["case"]
+    inp, events, calls = run["inp"], run["env"].events, run["calls"]
+    first = calls[0]["step"] if calls else run["env"].step_calls
+    steps = [e for e in events if e[0] == "step"][:first]  # played with the initial actors
+    if len(steps) * K < 20:
+        return
+    x = torch.as_tensor(np.concatenate([e[1] for e in steps]))
+    sent = np.concatenate([e[2] for e in steps])  # (n, N)
+    bounds = np.cumsum((0,) + OBS_DIMS)
+    with torch.no_grad():
+        greedy = np.stack([actor(x[:, bounds[i]:bounds[i + 1]]).argmax(-1).numpy()
+                           for i, actor in enumerate(run["initial_actors"])], axis=1)
+    share = float((greedy == sent).mean())
+    if share > 0.9:
+        raise _Mismatch("the actions explore (Gumbel-softmax samples, not greedy)", inp,
+                        "about 20-40% of the actions equal the greedy ones (the untrained actors are unsure)",
+                        f"{share:.0%} of {sent.size} actions before the first update are the greedy ones",
+                        "Act with maddpg.act(obs, explore=True) while training; explore=False is for evaluation.")
+
+
+def _loop_schedule_check(run: dict, games: str) -> None:
+    K, episodes, length, interval, minimal = run["case"]
+    inp, calls, config = run["inp"], run["calls"], run["config"]
+    n_steps = run["env"].step_calls
+    check = (f"update rounds: none before the buffer holds minimal_size = {minimal}, then one per "
+             f"update_interval = {interval} environment steps")
+    early = [call for call in calls if call["stored"] < minimal]
+    if early:
+        raise _Mismatch(check, inp, f"no update while len(buffer) < {minimal}",
+                        f"an update with {early[0]['stored']} transitions in the buffer",
+                        "Updating before the buffer is warm: check len(buffer) >= config.minimal_size before each "
+                        "update round.")
+    for call in calls:
+        batch = call["batch"]
+        for b in batch if isinstance(batch, (list, tuple)) and not isinstance(batch, Batch) else [batch]:
+            if isinstance(b, Batch) and len(b.actions) != config.batch_size:
+                raise _Mismatch(check + ", batches of batch_size", inp, f"batches of {config.batch_size}",
+                                f"a batch of {len(b.actions)}", "buffer.sample(config.batch_size, rng).")
+    got = [0] * n_steps
+    for call in calls:
+        got[max(call["step"], 1) - 1] += 1
+    expected = _update_schedule(episodes, K, interval, minimal, length)
+    if got in (expected, _update_schedule(episodes, K, interval, minimal, length, before_add=True)):
+        return
+    total = sum(got)
+    variants = [
+        ("one update round per env.step() (per K games) instead of one per update_interval environment steps",
+         sum(1 for j in range(1, n_steps + 1) if j * K >= minimal)),
+        ("env.step() calls counted as environment steps: K games make K environment steps per call",
+         sum(j // interval - (j - 1) // interval for j in range(1, n_steps + 1) if j * K >= minimal) if K > 1 else -1),
+        ("only exact multiples counted (env_steps % update_interval == 0): with K games env_steps jumps by K and can "
+         "pass a multiple without hitting it, or pass several; count the boundaries crossed, env_steps // "
+         "update_interval", sum(1 for j in range(1, n_steps + 1) if j * K >= minimal and j * K % interval == 0)),
+        ("boundaries crossed while the buffer warmed up were made up later; they are skipped",
+         n_steps * K // interval),
+    ]
+    hint = ("After each env.step(), env_steps += K; run one round for each multiple of update_interval crossed "
+            "(env_steps // update_interval went up), if len(buffer) >= minimal_size.")
+    names = [name for name, value in variants if total == value and total != sum(expected)]
+    if len(names) == 1:
+        hint = f"Your loop matches the mistake: {names[0]}."
+    elif names:
+        hint = "On this run your loop matches each of these mistakes: " + " Or: ".join(n + "." for n in names)
+    first = next(j for j, (a, b) in enumerate(zip(got, expected)) if a != b)
+    raise _Mismatch(check, inp, f"{sum(expected)} rounds in all; after env.step() call {first + 1}: {expected[first]}",
+                    f"{total} rounds in all; after env.step() call {first + 1}: {got[first]}", hint)
+
+
+def _loop_return_check(run: dict) -> None:
+    check = "returns the number of update rounds it ran"
+    got = _expect_number(run["out"], check, run["inp"], whole=True)
+    if got != len(run["calls"]):
+        raise _Mismatch(check, run["inp"], str(len(run["calls"])), _fmt(run["out"]),
+                        "Count the maddpg.update(...) calls and return that number.")
+
+
+def _loop_learns_check(c: _Checks) -> str:
+    from .evaluation import evaluate, random_policy, team_policy
+
+    from .config import Config
+
+    config = Config(**LEARN_CONFIG)
+    maddpg = MADDPG.from_config(config)
+    buffer = ReplayBuffer(config.buffer_size, OBS_DIMS, N_ACTIONS)
+    env = VecSimpleAdversary(config.num_envs, seed=SEED, max_cycles=config.episode_length)
+    inp = (f"config = Config(episodes={config.episodes}, num_envs={config.num_envs}, minimal_size={config.minimal_size}, "
+           f"batch_size={config.batch_size}) (updates every {config.update_interval} steps, hidden layers of "
+           f"{config.hidden_dim}), a fresh MADDPG, buffer and VecSimpleAdversary({config.num_envs})")
+    rounds = c.call(inp, maddpg, buffer, env, config, np.random.default_rng(SEED))
+    trained = evaluate(maddpg, LEARN_EVAL_EPISODES)
+    random_adv = evaluate(team_policy(random_policy(0), maddpg), LEARN_EVAL_EPISODES)
+    a, r = trained["returns"]["adversary_0"], random_adv["returns"]["adversary_0"]
+    se = math.hypot(trained["returns_std"]["adversary_0"], random_adv["returns_std"]["adversary_0"]) \
+        / math.sqrt(LEARN_EVAL_EPISODES)
+    if a - r <= 3 * se:
+        raise _Mismatch("it learns: the trained adversary beats a random adversary", inp,
+                        f"an adversary return above {r:+.2f} + {3 * se:.2f} (a random adversary's, + 3 standard errors)",
+                        f"{a:+.2f}", "The schedule and the stored transitions were right on the small runs; check that "
+                                     "each update samples from the buffer you fill (buffer.sample(config.batch_size, "
+                                     "rng)) and that the same maddpg acts and learns.")
+    return (f"it learns: after {config.episodes} episodes in {config.num_envs} games ({int(rounds)} update rounds) the "
+            f"adversary scores {a:+.1f} per episode, a random adversary {r:+.1f}, against the same good agents on "
+            f"{LEARN_EVAL_EPISODES} fixed-seed episodes")
+
+
+def _loop_checks(c: _Checks, games: str) -> None:
+    runs = []
+    for case in _LOOP_CASES[games]:  # the episode structure first: a wrong one makes the later runs pointless
+        runs.append(_loop_run(c, case))
+        _loop_episodes_check(runs[-1])
+    sizes = "; ".join(f"{e} episodes of {n} steps in {k} game{'s' if k > 1 else ''}" for k, e, n, _, _ in
+                      (run["case"] for run in runs))
+    c.ok(f"every episode starts with env.reset() and lasts config.episode_length steps ({sizes})")
+    for run in runs:
+        _loop_transitions_check(run)
+    c.ok("the buffer holds every transition once as played: x, the one-hot actions sent, the rewards, x' (the real "
+         "next observation, also at the last step) and done = 0 (the time limit is not a termination)")
+    for run in runs:
+        _loop_exploration_check(run)
+    c.ok("the actions explore: Gumbel-softmax samples (maddpg.act(obs, explore=True)), not the greedy actions")
+    for run in runs:
+        _loop_schedule_check(run, games)
+    rounds = ", ".join(f"{len(run['calls'])} at K={run['case'][0]}" for run in runs)
+    c.ok(f"update rounds: none before minimal_size, then one per update_interval environment steps ({rounds}), "
+         "batches of batch_size")
+    for run in runs:
+        _loop_return_check(run)
+    c.ok("returns the number of update rounds")
+    if games == "K games":
+        c.ok(_loop_learns_check(c))

@@ -4,6 +4,7 @@
   its numbers go to ``results.json`` (the README quotes them from there);
 * ``tau_panel.png``: Gumbel-softmax samples at several temperatures;
 * ``scene.png``: the simple_adversary scene, labelled; ``info_flow.png``: CTDE's information flow;
+  ``update_round.png``: one MADDPG update round (lesson 04);
 * ``episode.gif`` and ``episode_last_frame.png``: the pretrained MADDPG agents next to random ones
   (the first evaluation episode; the still shows where everyone ends after 25 steps).
 
@@ -26,7 +27,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from . import pretrained, scene, widgets  # noqa: E402
+from . import plots, pretrained, scene, widgets  # noqa: E402
 from .config import Config  # noqa: E402
 from .env import AGENTS  # noqa: E402
 from .evaluation import EVAL_SEED, RATE_LABELS, random_policy  # noqa: E402
@@ -213,6 +214,7 @@ def main(argv=None) -> int:
 
     save(widgets.tau_panel_figure(), "tau_panel.png", out)
     save(scene.draw_info_flow(), "info_flow.png", out)
+    save(plots.draw_update_round(), "update_round.png", out)
     fig, ax = plt.subplots(figsize=(5, 5))
     env_scene = scene.rollout_scenes(random_policy(0), seed=EVAL_SEED)[0]
     scene.draw_scene(ax, **env_scene, title=f"simple_adversary after reset(seed={EVAL_SEED})")

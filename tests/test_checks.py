@@ -1,48 +1,103 @@
 """The exercise checkers of maddpg_lite.checks, both ways, on the functions themselves.
 
-(a) every stub shipped in notebooks/exercises/ gets a "not implemented" verdict, not a crash;
-(b) every solution shipped in notebooks/exercises/solutions/ (the very code of the notebook cell)
-    passes its checker;
+The exercises are read from the nbgrader sources (notebooks/exercises/source/<set>/*.ipynb): every
+autograded checker cell names the function the student writes and its checker. Then:
+(a) every stub of the student versions (notebooks/exercises/*.ipynb) gets a "not implemented" verdict;
+(b) every solution of the solution versions (notebooks/exercises/solutions/, the very code of the
+    notebook cell) passes its checker;
 (c) each usual mistake is caught, with a message that names it;
 (d) a function that raises another exception gets an "error" verdict naming it, and the checker
     itself never raises.
-Plus the shape of the notebooks themselves: committed without outputs, stubs never assert a pass,
-solutions always do.
+Plus the shape of the notebooks: committed without outputs; the sources carry nbgrader's markers,
+hidden asserts and points (shown in each exercise's heading with its difficulty); the student versions
+carry none of them. (tests/test_nbgrader.py checks that nbgrader generates the committed versions, and
+tests/test_training_loop.py the capstone's loop checker.)
 """
 
 import ast
 import linecache
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from maddpg_lite import checks
 from maddpg_lite import gumbel_softmax as package_gumbel_softmax
 from maddpg_lite import onehot_from_logits as package_onehot_from_logits
-from maddpg_lite.checks import (CheckResult, buggy_critic_loss, check_actor_loss, check_critic_loss,
-                                check_critic_target, check_fixed_critic_loss, check_gumbel_softmax,
-                                check_onehot_from_logits, check_soft_update, exercise_setup)
+from maddpg_lite.checks import (CheckResult, buggy_critic_loss, check_actor_loss, check_critic_input_sizes,
+                                check_critic_loss, check_critic_target, check_discounted_return,
+                                check_evaluation_returns, check_fixed_critic_loss, check_gumbel_softmax, check_mean_ci,
+                                check_observation, check_observation_sizes, check_onehot_from_logits,
+                                check_physics_step, check_rewards, check_soft_update, check_training_loop,
+                                check_update_rounds, exercise_setup, check_paired_ci, check_episodes_to_threshold,
+                                check_success_rates, check_split, check_expected_penalty)
 from maddpg_lite.maddpg import ACTOR_LOGIT_PENALTY
 
 torch.set_num_threads(1)  # tiny networks: one thread is fastest on a shared 2-core machine
 
-EXERCISE_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "exercises"
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISE_DIR = ROOT / "notebooks" / "exercises"
+SOURCES = sorted((EXERCISE_DIR / "source").glob("*/*.ipynb"))
 NB03, NB04 = "03_gumbel_softmax_exercises.ipynb", "04_critic_loss_exercises.ipynb"
-EXERCISES = [  # (notebook, function the student writes, its checker)
-    (NB03, "gumbel_softmax", check_gumbel_softmax),
-    (NB03, "onehot_from_logits", check_onehot_from_logits),
-    (NB04, "critic_target", check_critic_target),
-    (NB04, "critic_loss", check_critic_loss),
-    (NB04, "actor_loss", check_actor_loss),
-    (NB04, "soft_update", check_soft_update),
-    (NB04, "fixed_critic_loss", check_fixed_critic_loss),
-]
-EXERCISE_IDS = [name for _, name, _ in EXERCISES]
-CHECKERS = sorted({checker for _, _, checker in EXERCISES}, key=lambda f: f.__name__)
+PENDING_SETS = set()
+"""Numbered lessons whose exercise set is still to come (none today)."""
+SOLUTION_ONLY = "solution-only"
+CODE_STUB = '# YOUR CODE HERE\nraise NotImplementedError("Student exercise: write your code here")'
+"""nbgrader's ClearSolutions.code_stub in notebooks/exercises/nbgrader_config.py."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    notebook: str
+    """File name of the set, e.g. "03_gumbel_softmax_exercises.ipynb"."""
+    name: str
+    """The function the student writes (the solution cell's grade_id)."""
+    result: str
+    """The variable the checker cell stores the verdict in."""
+    checker: str
+    call: str
+    """The checker cell's visible line, e.g. "gumbel_result = check_gumbel_softmax(gumbel_softmax)"."""
+    points: int
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def discover() -> list[Exercise]:
+    """Every autograded exercise of every source notebook, in order."""
+    found = []
+    for path in SOURCES:
+        for cell in read(path).cells:
+            meta = nbgrader_meta(cell)
+            if cell.cell_type == "code" and meta.get("grade"):
+                call = cell.source.split("### BEGIN HIDDEN TESTS")[0].strip()
+                m = re.fullmatch(r"(\w+) = (check_\w+)\((\w+)(, [^)]*)?\)", call)
+                assert m, f"{path.name}: a checker cell must start with `result = check_x(function, ...)`: {call!r}"
+                found.append(Exercise(path.name, m[3], m[1], m[2], call, meta["points"]))
+    return found
+
+
+EXERCISES = discover()
+EXERCISE_IDS = [e.name for e in EXERCISES]
+CHECKERS = sorted({getattr(checks, e.checker) for e in EXERCISES}, key=lambda f: f.__name__)
+
+
+def run_checker(exercise: Exercise, fn) -> CheckResult:
+    """The checker cell's own line, run on ``fn``."""
+    namespace = {exercise.checker: getattr(checks, exercise.checker), exercise.name: fn}
+    exec(exercise.call, namespace)
+    return namespace[exercise.result]
 
 
 def code_cells(path: Path) -> list[str]:
@@ -81,21 +136,27 @@ def assert_verdict(result, status: str, *phrases: str) -> None:
 
 
 # ----- (a) the stubs -----------------------------------------------------------------------------
-@pytest.mark.parametrize("notebook, name, checker", EXERCISES, ids=EXERCISE_IDS)
-def test_shipped_stub_gets_not_implemented(notebook, name, checker, capsys):
-    stub = notebook_function(EXERCISE_DIR / notebook, name)
-    result = checker(stub)
-    assert_verdict(result, "not implemented", "NOT IMPLEMENTED YET", name, "(Student exercise: ",
+def test_every_set_has_exercises_and_every_checker_is_used():
+    assert {e.notebook for e in EXERCISES} == {p.name for p in SOURCES}
+    assert len(EXERCISE_IDS) == len(set(EXERCISE_IDS))
+    assert {"check_training_loop", "check_update_rounds", "check_observation"} <= {e.checker for e in EXERCISES}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=EXERCISE_IDS)
+def test_shipped_stub_gets_not_implemented(exercise, capsys):
+    stub = notebook_function(EXERCISE_DIR / exercise.notebook, exercise.name)
+    result = run_checker(exercise, stub)
+    assert_verdict(result, "not implemented", "NOT IMPLEMENTED YET", exercise.name, "(Student exercise: ",
                    "# YOUR CODE HERE")
-    assert result.exercise == name and result.checks == []
+    assert result.exercise == exercise.name and result.checks == []
     assert capsys.readouterr().out.strip() == result.message  # printed for the student, too
 
 
-@pytest.mark.parametrize("notebook, name, checker", EXERCISES, ids=EXERCISE_IDS)
-def test_stub_body_is_one_student_exercise_raise(notebook, name, checker):
+@pytest.mark.parametrize("exercise", EXERCISES, ids=EXERCISE_IDS)
+def test_stub_body_is_one_student_exercise_raise(exercise):
     # valid Python whose body is the docstring and `raise NotImplementedError("Student exercise: ...")`
-    (src,) = [src for src in code_cells(EXERCISE_DIR / notebook) if defines(src, name)]
-    (func,) = [node for node in ast.parse(src).body if isinstance(node, ast.FunctionDef)]
+    (src,) = [src for src in code_cells(EXERCISE_DIR / exercise.notebook) if defines(src, exercise.name)]
+    (func,) = [node for node in ast.parse(src).body if isinstance(node, ast.FunctionDef) and node.name == exercise.name]
     last = func.body[-1]
     assert isinstance(last, ast.Raise) and last.exc.func.id == "NotImplementedError"
     assert ast.literal_eval(last.exc.args[0]).startswith("Student exercise: ")
@@ -111,13 +172,15 @@ def test_any_stub_gets_not_implemented(checker):
 
 
 # ----- (b) the solutions -------------------------------------------------------------------------
-@pytest.mark.parametrize("notebook, name, checker", EXERCISES, ids=EXERCISE_IDS)
-def test_shipped_solution_passes(notebook, name, checker):
-    solution = notebook_function(EXERCISE_DIR / "solutions" / notebook, name)
+@pytest.mark.parametrize("exercise", EXERCISES, ids=EXERCISE_IDS)
+def test_shipped_solution_passes(exercise):
+    solution = notebook_function(EXERCISE_DIR / "solutions" / exercise.notebook, exercise.name)
     assert solution.__code__.co_filename.startswith("<solutions/")  # the notebook's code, not an import
-    result = checker(solution)
-    assert_verdict(result, "passed", f"PASSED  {name}: all {len(result.checks)} checks hold.")
-    assert len(result.checks) >= 2
+    result = run_checker(exercise, solution)
+    assert_verdict(result, "passed", f"PASSED  {exercise.name}: all {len(result.checks)} checks hold.")
+    assert len(result.checks) >= 1
+    if exercise.name == "train_k_games":  # the capstone's loop learns: 1000 episodes in 50 games beat a random adversary
+        assert result.checks[-1].startswith("it learns: after 1000 episodes in 50 games (241 update rounds)")
 
 
 def test_verdicts_are_repeatable_and_leave_the_callers_random_stream_alone():
@@ -347,7 +410,245 @@ def soft_update_hard_copy(target, source, tau):
     target.load_state_dict(source.state_dict())
 
 
+def _observation(agent_pos, landmark_pos, target, i, sign=1.0, target_slot=None, relative=True):
+    me = agent_pos[i] if relative else np.zeros(2)
+    with_target = i > 0 if target_slot is None else target_slot
+    slots = [landmark_pos[target]] if with_target else []
+    slots += list(landmark_pos) + [agent_pos[j] for j in range(len(agent_pos)) if j != i]
+    return np.concatenate([sign * (p - me) for p in slots])
+
+
+def observation_self_minus_other(agent_pos, landmark_pos, target, i):
+    return _observation(agent_pos, landmark_pos, target, i, sign=-1.0)
+
+
+def observation_target_slot_for_everyone(agent_pos, landmark_pos, target, i):
+    return _observation(agent_pos, landmark_pos, target, i, target_slot=True)
+
+
+def observation_absolute_positions(agent_pos, landmark_pos, target, i):
+    return _observation(agent_pos, landmark_pos, target, i, relative=False)
+
+
+def observation_sizes_without_target_slot(n_good):
+    return [4 * n_good] * (n_good + 1)
+
+
+def observation_sizes_with_two_landmarks(n_good):
+    return [4 + 2 * n_good] + [6 + 2 * n_good] * n_good
+
+
+def critic_sizes_without_actions(obs_dims, n_actions, centralized=True):
+    return [sum(obs_dims)] * len(obs_dims) if centralized else list(obs_dims)
+
+
+def critic_sizes_own_action_only(obs_dims, n_actions, centralized=True):
+    return [sum(obs_dims) + n_actions] * len(obs_dims) if centralized else [d + n_actions for d in obs_dims]
+
+
+def critic_sizes_ignoring_centralized(obs_dims, n_actions, centralized=True):
+    return [sum(obs_dims) + len(obs_dims) * n_actions] * len(obs_dims)
+
+
+def _distances(agent_pos, landmark_pos, target):
+    return np.linalg.norm(agent_pos - landmark_pos[target], axis=1)
+
+
+def rewards_squared(agent_pos, landmark_pos, target):
+    d2 = _distances(agent_pos, landmark_pos, target) ** 2
+    return np.array([-d2[0]] + [-d2[1:].min() + d2[0]] * (len(d2) - 1))
+
+
+def rewards_own_distance(agent_pos, landmark_pos, target):
+    d = _distances(agent_pos, landmark_pos, target)
+    return np.array([-d[0]] + [-d[j] + d[0] for j in range(1, len(d))])
+
+
+def rewards_without_adversary_term(agent_pos, landmark_pos, target):
+    d = _distances(agent_pos, landmark_pos, target)
+    return np.array([-d[0]] + [-d[1:].min()] * (len(d) - 1))
+
+
+_DIRECTION = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]])
+
+
+def physics_new_velocity_moves(pos, vel, actions):
+    new_vel = vel * 0.75 + 5.0 * _DIRECTION[actions] * 0.1
+    return pos + new_vel * 0.1, new_vel
+
+
+def physics_damping_after_force(pos, vel, actions):
+    return pos + vel * 0.1, (vel + 5.0 * _DIRECTION[actions] * 0.1) * 0.75
+
+
+def physics_up_down_swapped(pos, vel, actions):
+    return pos + vel * 0.1, vel * 0.75 + 5.0 * _DIRECTION[[0, 1, 2, 4, 3]][actions] * 0.1
+
+
+def discounted_return_from_gamma_1(rewards, gamma):
+    return ((gamma ** np.arange(1, len(rewards) + 1))[:, None] * rewards).sum(axis=0)
+
+
+def discounted_return_undiscounted(rewards, gamma):
+    return rewards.sum(axis=0)
+
+
+def discounted_return_in_place(rewards, gamma):
+    rewards *= (gamma ** np.arange(len(rewards)))[:, None]
+    return rewards.sum(axis=0)
+
+
+def update_rounds_ignoring_warm_up(episodes, num_envs, update_interval, minimal_size, episode_length=25):
+    return episodes * episode_length // update_interval
+
+
+def update_rounds_from_minimal_size(episodes, num_envs, update_interval, minimal_size, episode_length=25):
+    return max(episodes * episode_length - minimal_size, 0) // update_interval
+
+
+def update_rounds_per_env_step(episodes, num_envs, update_interval, minimal_size, episode_length=25):
+    calls = episodes // num_envs * episode_length
+    return sum(1 for j in range(1, calls + 1) if j * num_envs >= minimal_size)
+
+
+def update_rounds_counting_calls(episodes, num_envs, update_interval, minimal_size, episode_length=25):
+    calls = episodes // num_envs * episode_length
+    return sum(j // update_interval - (j - 1) // update_interval
+               for j in range(1, calls + 1) if j * num_envs >= minimal_size)
+
+
+def update_rounds_exact_multiples(episodes, num_envs, update_interval, minimal_size, episode_length=25):
+    calls = episodes // num_envs * episode_length
+    return sum(1 for j in range(1, calls + 1) if j * num_envs >= minimal_size and j * num_envs % update_interval == 0)
+
+
+def _evaluation(policy, episodes, seed, per_step=False, seeds=True):
+    from maddpg_lite import VecSimpleAdversary
+
+    env = VecSimpleAdversary(episodes)
+    obs = env.reset(seeds=[seed + j for j in range(episodes)] if seeds else None)
+    returns = np.zeros((episodes, 3))
+    for _ in range(25):
+        obs, rewards, _, _ = env.step(policy(obs))
+        returns += rewards
+    return returns / 25 if per_step else returns
+
+
+def evaluation_mean_reward_per_step(policy, episodes, seed):
+    return _evaluation(policy, episodes, seed, per_step=True)
+
+
+def evaluation_without_seeds(policy, episodes, seed):
+    return _evaluation(policy, episodes, seed, seeds=False)
+
+
+def mean_ci_with_ddof_0(values, z=1.96):
+    if len(values) < 2:
+        raise ValueError(values)
+    return np.mean(values), z * np.std(values) / np.sqrt(len(values))
+
+
+def mean_ci_standard_deviation(values, z=1.96):
+    if len(values) < 2:
+        raise ValueError(values)
+    return np.mean(values), z * np.std(values, ddof=1)
+
+
+def mean_ci_interval_ends(values, z=1.96):
+    if len(values) < 2:
+        raise ValueError(values)
+    half = z * np.std(values, ddof=1) / np.sqrt(len(values))
+    return np.mean(values) - half, np.mean(values) + half
+
+
+def mean_ci_accepts_one_value(values, z=1.96):
+    return np.mean(values), z * np.std(values, ddof=1) / np.sqrt(max(len(values), 1)) if len(values) > 1 else 0.0
+
+
+def paired_ci_unpaired(a, b, level=0.95):
+    from maddpg_lite.study import t_quantile
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) != len(b) or len(a) < 2:
+        raise ValueError("pairs")
+    mean = a.mean() - b.mean()
+    half = t_quantile(0.5 + level / 2, len(a) - 1) * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    return mean, mean - half, mean + half
+
+
+def paired_ci_normal(a, b, level=0.95):
+    d = np.asarray(a, float) - np.asarray(b, float)
+    if len(a) != len(b) or len(d) < 2:
+        raise ValueError("pairs")
+    z = {0.95: 1.959964, 0.9: 1.644854}[level]
+    half = z * d.std(ddof=1) / np.sqrt(len(d))
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
+def threshold_first_crossing(episodes, returns, threshold, window):
+    from maddpg_lite.plots import smooth
+
+    s = smooth(returns, window)
+    return next((int(e) for e, v in zip(episodes, s) if v > threshold), None)
+
+
+def threshold_without_smoothing(episodes, returns, threshold, window):
+    from maddpg_lite.study import episodes_to_threshold
+
+    return episodes_to_threshold(episodes, returns, threshold, 1)
+
+
+def _distances_to(agent_pos, landmark_pos, index):
+    k = np.arange(len(index))
+    return np.linalg.norm(agent_pos - landmark_pos[k, index][:, None], axis=-1)
+
+
+def success_at_most(agent_pos, landmark_pos, target):
+    d = _distances_to(agent_pos, landmark_pos, target)
+    return d[:, 1:].min(1) <= 0.4, d[:, 0] <= 0.4
+
+
+def success_of_the_decoy(agent_pos, landmark_pos, target):
+    d = _distances_to(agent_pos, landmark_pos, 1 - target)
+    return d[:, 1:].min(1) < 0.4, d[:, 0] < 0.4
+
+
+def success_agent_0_only(agent_pos, landmark_pos, target):
+    d = _distances_to(agent_pos, landmark_pos, target)
+    return d[:, 1] < 0.4, d[:, 0] < 0.4
+
+
+def split_one_agent_may_cover_both(agent_pos, landmark_pos):
+    on = np.linalg.norm(agent_pos[:, :, None] - landmark_pos[:, None], axis=-1) <= 0.23
+    return on[:, 1:, :].any(axis=1).all(axis=1)
+
+
+def split_counting_the_adversary(agent_pos, landmark_pos):
+    on = np.linalg.norm(agent_pos[:, :, None] - landmark_pos[:, None], axis=-1) <= 0.23
+    return on.any(axis=1).all(axis=1)
+
+
+def penalty_sum(points, landmarks, adversary_reward):
+    d = np.linalg.norm(points[:, None] - landmarks, axis=-1)
+    return d.sum(1) if adversary_reward == "distance" else (d ** 2).sum(1)
+
+
+def penalty_distance_always(points, landmarks, adversary_reward):
+    return np.linalg.norm(points[:, None] - landmarks, axis=-1).mean(1)
+
+
 MISTAKES = [  # (checker, wrong function, phrases its message must contain)
+    (check_paired_ci, paired_ci_unpaired, ["an unpaired interval", "Pair by seed"]),
+    (check_paired_ci, paired_ci_normal, ["the normal quantile instead of Student's t"]),
+    (check_episodes_to_threshold, threshold_first_crossing, ["That is the first crossing"]),
+    (check_episodes_to_threshold, threshold_without_smoothing, ["Smooth the curve first"]),
+    (check_success_rates, success_at_most, ["<= instead of <", "strict"]),
+    (check_success_rates, success_of_the_decoy, ["the decoy instead of the target"]),
+    (check_success_rates, success_agent_0_only, ["agent_0 only", "EITHER good agent"]),
+    (check_split, split_one_agent_may_cover_both, ["one agent may cover both", "two DIFFERENT agents"]),
+    (check_split, split_counting_the_adversary, ["the adversary counted as a good agent"]),
+    (check_expected_penalty, penalty_sum, ["the sum instead of the mean"]),
+    (check_expected_penalty, penalty_distance_always, ["the other reward's formula"]),
     (check_gumbel_softmax, gumbel_multiplies_by_tau,
      ["check 6 did not hold", "mean largest entry of the soft sample at tau=0.1", "not multiply"]),
     (check_gumbel_softmax, gumbel_ignores_tau,
@@ -413,6 +714,34 @@ MISTAKES = [  # (checker, wrong function, phrases its message must contain)
      ["FAILED  fixed_critic_loss", "(B, 1) versus (B,) broadcast", "squeeze(-1)"]),
     (check_critic_loss, buggy_critic_loss,
      ["(B, 1) versus (B,) broadcast"]),
+    (check_observation, observation_self_minus_other, ["self - other instead of other - self"]),
+    (check_observation, observation_target_slot_for_everyone, ["The adversary is not told the target"]),
+    (check_observation, observation_absolute_positions, ["absolute positions instead of relative ones"]),
+    (check_observation_sizes, observation_sizes_without_target_slot, ["no target slot for the good agents"]),
+    (check_observation_sizes, observation_sizes_with_two_landmarks, ["N landmarks, one per good agent"]),
+    (check_critic_input_sizes, critic_sizes_without_actions, ["the actions are missing"]),
+    (check_critic_input_sizes, critic_sizes_own_action_only, ["only the agent's own action"]),
+    (check_critic_input_sizes, critic_sizes_ignoring_centralized, ["centralized = False", "independent DDPG"]),
+    (check_rewards, rewards_squared, ["squared distances", "plain distances"]),
+    (check_rewards, rewards_own_distance, ["each good agent's own distance", "-min_j d(good_j, target)"]),
+    (check_rewards, rewards_without_adversary_term, ["no adversary term"]),
+    (check_physics_step, physics_new_velocity_moves, ["the position moved with the new velocity", "OLD velocity"]),
+    (check_physics_step, physics_damping_after_force, ["the damping applied after the force"]),
+    (check_physics_step, physics_up_down_swapped, ["up and down swapped"]),
+    (check_discounted_return, discounted_return_from_gamma_1, ["the discount starts at gamma^1"]),
+    (check_discounted_return, discounted_return_undiscounted, ["no discount"]),
+    (check_discounted_return, discounted_return_in_place, ["rewards modified in place"]),
+    (check_update_rounds, update_rounds_ignoring_warm_up, ["the warm-up ignored", "expected: 41"]),
+    (check_update_rounds, update_rounds_from_minimal_size, ["boundaries counted from minimal_size on"]),
+    (check_update_rounds, update_rounds_per_env_step, ["one round per env.step() call"]),
+    (check_update_rounds, update_rounds_counting_calls, ["env.step() calls counted as environment steps"]),
+    (check_update_rounds, update_rounds_exact_multiples, ["env_steps % update_interval == 0"]),
+    (check_evaluation_returns, evaluation_mean_reward_per_step, ["the mean reward per step", "SUM of the 25 rewards"]),
+    (check_evaluation_returns, evaluation_without_seeds, ["reset(seeds=[seed + j for j in range(episodes)])"]),
+    (check_mean_ci, mean_ci_with_ddof_0, ["ddof=0", "ddof=1"]),
+    (check_mean_ci, mean_ci_standard_deviation, ["the standard deviation instead of the standard error"]),
+    (check_mean_ci, mean_ci_interval_ends, ["the interval's ends instead of (mean, half_width)"]),
+    (check_mean_ci, mean_ci_accepts_one_value, ["invalid input raises ValueError", "fewer than 2 values"]),
 ]
 
 
@@ -458,6 +787,16 @@ def soft_update_without_no_grad(target, source, tau):
         p_target.mul_(1 - tau).add_(tau * p)
 
 
+def observation_with_an_index_error(agent_pos, landmark_pos, target, i):
+    return np.concatenate([landmark_pos[2] - agent_pos[i]])  # only 2 landmarks: no index 2
+
+
+def loop_with_a_typo(maddpg, buffer, env, config, rng):
+    for _ in range(config.episodes):
+        env.reset()
+        maddpg.acts(None)
+
+
 ERRORS = [  # (checker, function that raises, phrases the message must contain)
     (check_gumbel_softmax, gumbel_without_hard_argument,
      ["your function raised TypeError", "unexpected keyword argument 'hard'",
@@ -471,6 +810,11 @@ ERRORS = [  # (checker, function that raises, phrases the message must contain)
     (check_soft_update, soft_update_without_no_grad,
      ["your function raised RuntimeError", "a leaf Variable that requires grad", "in soft_update_without_no_grad()",
       "p_target.mul_(1 - tau).add_(tau * p)"]),
+    (check_observation, observation_with_an_index_error,
+     ["your function raised IndexError", "in observation_with_an_index_error(), line", "landmark_pos[2]"]),
+    (check_training_loop, loop_with_a_typo,
+     ["your function raised AttributeError", "'acts'", "in loop_with_a_typo(), line", "maddpg.acts(None)",
+      "input:    config = Config(episodes=6, num_envs=1"]),
 ]
 
 
@@ -507,41 +851,94 @@ def test_returning_nothing_is_feedback_not_a_crash(checker):
 
     if checker is check_soft_update:  # returns nothing by design: the target simply did not move
         assert_verdict(checker(forgot_return), "failed", "The target did not move")
+    elif checker is check_episodes_to_threshold:  # None is a valid answer ("never"), so the hint says what it means
+        assert_verdict(checker(forgot_return), "failed", "None means", "forget `return`")
+    elif checker is check_training_loop:  # a loop that does nothing is caught before its return value matters
+        assert_verdict(checker(forgot_return), "failed", "no env.reset() and no env.step() at all")
     else:
         assert_verdict(checker(forgot_return), "failed", "NoneType")
 
 
-# ----- the notebooks as files ---------------------------------------------------------------------------
+# ----- the notebooks as files -------------------------------------------------------------------------
 NOTEBOOKS = sorted(EXERCISE_DIR.rglob("*.ipynb"))
-
-
-def test_every_stub_notebook_has_its_solution_and_is_named_after_its_lesson():
-    stubs = {p.name for p in EXERCISE_DIR.glob("*.ipynb")}
-    assert stubs == {p.name for p in (EXERCISE_DIR / "solutions").glob("*.ipynb")}
-    assert {NB03, NB04} <= stubs
-    lessons = {p.name[:3] for p in (EXERCISE_DIR.parent).glob("[0-9][0-9]_*.ipynb")}
-    assert all(name[:3] in lessons for name in stubs)
+STUDENT_VERSIONS = sorted(EXERCISE_DIR.glob("*.ipynb"))
+HEADING = re.compile(r"## Exercise (\w+) · (.+) \((easy|medium|hard), (\d+) points?\)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(EXERCISE_DIR).as_posix())
 def test_notebook_is_committed_clean(path):
-    nb = nbformat.read(path, as_version=4)
+    nb = read(path)
     nbformat.validate(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
 
 
-@pytest.mark.parametrize("notebook", [NB03, NB04])
-def test_stubs_never_assert_a_pass_and_solutions_always_do(notebook):
-    calls = {}
-    for version in ("stub", "solution"):
-        cells = code_cells(EXERCISE_DIR / ("solutions" if version == "solution" else "") / notebook)
-        names = [n for nb, n, _ in EXERCISES if nb == notebook]
-        checker_cells = [src for src in cells if re.match(rf"\w+ = check_\w+\(({'|'.join(names)})\)$", src.splitlines()[0])]
-        calls[version] = [src.splitlines()[0] for src in checker_cells]
-        for src in checker_cells:
-            asserts_pass = ".passed" in src and "assert" in src
-            assert asserts_pass is (version == "solution"), src
-    assert set(calls["stub"]) <= set(calls["solution"])  # every stub checker cell has its asserted twin
-    assert len(calls["stub"]) == sum(n == notebook for n, _, _ in EXERCISES)
+def test_one_source_per_set_gives_one_student_and_one_solution_version():
+    sources = {p.name for p in SOURCES}
+    assert len(sources) == len(SOURCES)  # notebook names are unique across sets
+    assert {p.name for p in STUDENT_VERSIONS} == sources
+    assert {p.name for p in (EXERCISE_DIR / "solutions").glob("*.ipynb")} == sources
+    assert {NB03, NB04, "capstone_training_loop.ipynb"} <= sources
+
+
+def test_every_numbered_lesson_has_an_exercise_set():
+    lessons = {p.name[:2] for p in (EXERCISE_DIR.parent).glob("[0-9][0-9]_*.ipynb")}
+    sets = {p.name[:2] for p in SOURCES if p.name[:2].isdigit()}
+    assert sets <= lessons  # a numbered set follows its lesson
+    assert lessons - PENDING_SETS <= sets, f"lessons without an exercise set: {sorted(lessons - PENDING_SETS - sets)}"
+    assert any(p.name.startswith("capstone_") for p in SOURCES)  # plus the unnumbered capstone
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_source_has_nbgrader_regions_hidden_asserts_and_points(path):
+    cells = read(path).cells
+    grade_ids = [nbgrader_meta(c)["grade_id"] for c in cells if nbgrader_meta(c)]
+    assert len(grade_ids) == len(set(grade_ids))
+    heading = None
+    for k, cell in enumerate(cells):
+        meta = nbgrader_meta(cell)
+        if cell.cell_type == "markdown" and cell.source.startswith("## Exercise"):
+            heading = HEADING.match(cell.source.splitlines()[0])
+            assert heading, f"exercise heading without difficulty and points: {cell.source.splitlines()[0]!r}"
+        if meta.get("solution"):  # the function, its body between the solution markers
+            name = meta["grade_id"]
+            assert defines(cell.source, name) and cell.cell_type == "code"
+            assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+            assert heading, f"{name}: no exercise heading before it"
+            (test,) = [c for c in cells[k + 1:] if nbgrader_meta(c).get("grade")][:1]
+            assert nbgrader_meta(test)["grade_id"] == f"check_{name}"
+            assert int(heading[4]) == nbgrader_meta(test)["points"], f"{name}: heading and grade cell disagree on points"
+        if meta.get("grade"):  # the checker's verdict is printed, then asserted in nbgrader's hidden tests
+            assert cell.cell_type == "code" and meta["points"] >= 1 and meta["locked"] and not meta["solution"]
+            visible, hidden = cell.source.split("### BEGIN HIDDEN TESTS\n")
+            result = visible.split(" = ")[0]
+            assert hidden.startswith(f"assert {result}.passed") and hidden.rstrip().endswith("### END HIDDEN TESTS")
+            assert "assert" not in visible
+        if SOLUTION_ONLY in cell.metadata.get("tags", []):
+            assert not meta  # answers are plain cells: removed from the student version, never graded
+
+
+@pytest.mark.parametrize("path", STUDENT_VERSIONS, ids=lambda p: p.name)
+def test_student_version_holds_no_solution_and_no_hidden_test(path):
+    source = read(next(p for p in SOURCES if p.name == path.name))
+    student = read(path)
+    expected = [c for c in source.cells if SOLUTION_ONLY not in c.metadata.get("tags", [])]
+    assert [c.id for c in student.cells] == [c.id for c in expected]
+    for cell, src in zip(student.cells, expected):
+        assert "BEGIN SOLUTION" not in cell.source and "HIDDEN TESTS" not in cell.source
+        if nbgrader_meta(src).get("solution"):  # the body after the docstring became nbgrader's code stub
+            before = src.source.split("### BEGIN SOLUTION")[0]
+            assert cell.source == before + CODE_STUB.replace("\n", "\n" + " " * 4)
+        elif nbgrader_meta(src).get("grade"):
+            assert cell.source == src.source.split("\n### BEGIN HIDDEN TESTS")[0] and "assert" not in cell.source
+        else:
+            assert cell.source == src.source
+
+
+def test_points_per_set():
+    points = {}
+    for e in EXERCISES:
+        points[e.notebook] = points.get(e.notebook, 0) + e.points
+    assert points[NB03] == 5 and points[NB04] == 10 and points["capstone_training_loop.ipynb"] == 10
+    assert all(p >= 3 for p in points.values())

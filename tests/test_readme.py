@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from maddpg_lite.evaluation import evaluate, noop_policy, random_policy
@@ -26,7 +27,8 @@ def test_quickstart_is_exactly_the_three_commands():
     assert blocks[0].strip().splitlines() == ["pip install -r requirements.txt", "python -m maddpg_lite.train",
                                               "python -m pytest"]
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "-r requirements.txt" in ci and ci.rstrip().endswith("python -m pytest")
+    assert "-r requirements.txt" in ci
+    assert any(line.strip().startswith("python -m pytest") for line in ci.splitlines())  # the same test command
 
 
 def test_requirements_pin_cpu_torch_and_install_the_package():
@@ -68,32 +70,31 @@ def test_baseline_numbers_are_remeasured(shipped):
 
 
 def test_the_claims_of_how_to_read_this(shipped):
-    run, study, search = shipped
+    run, study, _ = shipped
     base = run["baselines"]
     rows = {(r["good_team"], r["adversary"], r["seed"]): r for r in study["rows"]}
     s = study["summary"]
+    seeds = study["seeds"]
     # the headline: equal, positive good returns and negative adversary returns on every seed
-    for seed in study["seeds"]:
+    for seed in seeds:
         r = rows[("maddpg", "maddpg", seed)]
         assert r["return_agent_0"] == r["return_agent_1"] > 0 > r["return_adversary_0"]
     # random and no-op good agents already score positive
     assert base["random"]["returns"]["agent_0"] > 0 and base["noop"]["returns"]["agent_0"] > 0
     # trained good agents reach the target far more often than random or motionless ones (3x at least)
     assert s["maddpg vs maddpg"]["good_on_target"]["low"] > 3 * max(b["deception"]["good_on_target"] for b in base.values())
-    # both landmarks covered: above the baselines, but "only a few percent" (under 10%) on every seed
-    assert s["maddpg vs maddpg"]["all_landmarks_covered"]["low"] > max(b["deception"]["all_landmarks_covered"]
-                                                                       for b in base.values())
-    assert max(rows[("maddpg", "maddpg", seed)]["all_landmarks_covered"] for seed in study["seeds"]) < 0.10
+    # a split (two different agents, one per landmark): "a few percent" (under 5%) on every seed,
+    # more than a random team, which almost never splits (under 1%)
+    assert all(rows[("maddpg", "maddpg", seed)]["all_landmarks_covered"] < 0.05 for seed in seeds)
+    assert base["random"]["deception"]["all_landmarks_covered"] < 0.01
+    assert s["maddpg vs maddpg"]["all_landmarks_covered"]["low"] > base["random"]["deception"]["all_landmarks_covered"]
     # the MADDPG adversary ends nearer the target in most episodes, far above a guess
-    assert s["maddpg vs maddpg"]["adversary_closer_to_target"]["low"] > 0.7
-    # no recipe of the search deceives
-    assert search["deceiving"] == [] and not any(e["deceives"] for e in search["entries"])
-    assert any(e["config"]["episodes"] == 60_000 for e in search["entries"])
-    # the MADDPG adversary beats the DDPG adversary against either team: paired by seed, the
-    # difference's interval excludes 0, and MADDPG is ahead on most seeds
+    assert s["maddpg vs maddpg"]["adversary_closer_to_target"]["low"] > 0.6
+    # the MADDPG adversary scores higher on average against either team, ahead on most seeds, but
+    # the interval of the paired difference still reaches zero
     for team in ("maddpg", "ddpg"):
         d = paired_difference(study, "adversary_0", team)
-        assert d["low"] > 0 and d["ahead"] >= 8, (team, d)
+        assert d["mean"] > 0 and d["ahead"] > len(seeds) / 2 and d["low"] < 0, (team, d)
     # good agents score higher under DDPG ...
     assert s["ddpg vs ddpg"]["return_agent_0"]["mean"] > s["maddpg vs maddpg"]["return_agent_0"]["mean"]
     # ... but with the adversary held fixed, the good teams' paired difference is not told from 0
@@ -110,6 +111,12 @@ def test_the_convergence_claim(shipped):
     assert None not in maddpg and max(maddpg) < study["config"]["episodes"] / 4
     assert None not in ddpg
     assert mean_ci([m - d for m, d in zip(maddpg, ddpg)])["high"] < 0
+    # no collapse, and no "more stable": MADDPG's final adversary returns spread at least as much
+    rows = [r for r in study["rows"] if r["good_team"] == r["adversary"]]
+    spread = {m: np.std([r["return_adversary_0"] for r in rows if r["good_team"] == m], ddof=1) for m in ("maddpg", "ddpg")}
+    random_adversary = shipped[0]["baselines"]["random"]["returns"]["adversary_0"]
+    assert all(r["return_adversary_0"] > random_adversary for r in rows)
+    assert spread["maddpg"] >= spread["ddpg"]
 
 
 def test_paired_difference_by_hand():

@@ -1,0 +1,104 @@
+"""The exercise sets as nbgrader assignments, round trip.
+
+In a scratch course directory with its own gradebook (maddpg_lite.assignments.make_course):
+* ``nbgrader generate_assignment`` and ``generate_solution`` (python -m maddpg_lite.assignments runs the
+  same two commands) produce exactly the committed student versions (notebooks/exercises/*.ipynb) and
+  solution versions (notebooks/exercises/solutions/*.ipynb);
+* ``nbgrader autograde`` gives every committed student version (the untouched stubs) 0 points and
+  every committed solution version full points, for every set (one autograde run per student, the two
+  in parallel: maddpg_lite.assignments.autograde_round_trip, also ``python -m maddpg_lite.assignments
+  --check``); the student versions ran top to bottom: every checker printed "NOT IMPLEMENTED YET", and
+  the only errors are the hidden tests' assertions; the solutions ran without any error.
+
+nbgrader is an instructor tool (requirements-dev.txt); without it these tests are skipped.
+"""
+
+import re
+
+import nbformat
+import pytest
+
+from maddpg_lite import assignments
+
+if not assignments.nbgrader_installed():
+    pytest.skip(f"nbgrader tests skipped: {assignments.NOT_INSTALLED}", allow_module_level=True)
+
+SETS = assignments.exercise_sets()
+STUDENTS = ("stub", "solution")
+"""The two students of the autograde round trip: the untouched student versions and the solutions."""
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = assignments.make_course(tmp_path_factory.mktemp("course"))
+    return course, assignments.generate(course)
+
+
+@pytest.mark.parametrize("kind, folder", [("student", assignments.EXERCISES_DIR),
+                                          ("solution", assignments.SOLUTIONS_DIR)])
+def test_committed_versions_are_what_nbgrader_generates(course, kind, folder):
+    _, generated = course
+    assert set(generated[kind]) == {p.name for p in folder.glob("*.ipynb")}
+    for name, path in generated[kind].items():
+        assert assignments.comparable(folder / name) == assignments.comparable(path), (
+            f"{folder.name}/{name} differs from nbgrader's output: run python -m maddpg_lite.assignments")
+
+
+def test_generated_versions_keep_the_answers_in_the_solution_only(course):
+    _, generated = course
+    for name in generated["student"]:
+        student = nbformat.read(generated["student"][name], as_version=4)
+        solution = nbformat.read(generated["solution"][name], as_version=4)
+        tagged = [c.id for c in solution.cells if "solution-only" in c.metadata.get("tags", [])]
+        assert tagged and not set(tagged) & {c.id for c in student.cells}
+        assert "### BEGIN SOLUTION" in "".join(c.source for c in solution.cells)
+
+
+def source_points() -> dict[str, float]:
+    points = {}
+    for assignment, notebooks in SETS.items():
+        cells = [c for nb in notebooks for c in nbformat.read(nb, as_version=4).cells]
+        points[assignment] = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in cells
+                                 if c.metadata.get("nbgrader", {}).get("grade"))
+    return points
+
+
+ROUND_TRIP_SETS = ("05_training", "07_deception")
+"""The sets the test hands in to nbgrader autograde (two small ones, to keep the suite within its time budget;
+``python -m maddpg_lite.assignments --check`` hands in every set). Every other set's stubs and solutions are
+checked cell by cell by tests/test_checks.py, and its generated versions above."""
+
+
+def test_autograde_gives_a_stub_zero_and_the_solution_full_points(course):
+    root, _ = course
+    scores = assignments.autograde_round_trip(root, only=ROUND_TRIP_SETS)  # both students, two runs in parallel
+    courses = scores.pop("autograded")
+    points = source_points()
+    assert set(scores) == set(ROUND_TRIP_SETS)
+    for assignment, row in scores.items():
+        assert row["max_score"] == points[assignment] > 0
+        assert row["stub"] == 0, f"{assignment}: an untouched stub scored {row['stub']}"
+        assert row["solution"] == row["max_score"], f"{assignment}: the solution scored {row['solution']}"
+        assert not row["stub_needs_manual_grade"] and not row["solution_needs_manual_grade"]
+
+    for assignment, notebooks in SETS.items():
+        if assignment not in ROUND_TRIP_SETS:
+            continue
+        for nb in notebooks:
+            for student in STUDENTS:
+                ran = nbformat.read(courses[student] / "autograded" / student / assignment / nb.name, as_version=4)
+                for cell in ran.cells:
+                    if cell.cell_type != "code":
+                        continue
+                    grade = cell.metadata.get("nbgrader", {}).get("grade", False)
+                    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+                    errors = [o.ename for o in cell.outputs if o.output_type == "error"]
+                    where = f"{student}/{nb.name}: {cell.source.splitlines()[0]!r}"
+                    if student == "solution":
+                        assert not errors, where
+                        assert not grade or re.match(r"PASSED  \w+: all \d+ checks hold", text), where
+                    elif grade:  # the checker ran, printed its verdict, and only the hidden assert failed
+                        assert text.startswith("NOT IMPLEMENTED YET"), where
+                        assert errors == ["AssertionError"], where
+                    else:
+                        assert not errors, where
