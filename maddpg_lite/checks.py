@@ -1045,6 +1045,14 @@ def _expect_number(out, check: str, inp: str, whole: bool = False) -> float:
     return float(out)
 
 
+def _expect_numbers(out, names: tuple, check: str, inp: str) -> np.ndarray:
+    """``out`` as a tuple of ``len(names)`` numbers (e.g. ``("mean", "low", "high")``), or a failed check."""
+    if not isinstance(out, (tuple, list)) or len(out) != len(names):
+        raise _Mismatch(check, inp, f"a tuple ({', '.join(names)})", f"{type(out).__name__}: {_fmt(out)}",
+                        f"Return {len(names)} numbers: return {', '.join(names)}.")
+    return np.array([_expect_number(v, check, inp) for v in out])
+
+
 def _match_mistake(got: np.ndarray, variants, default_hint: str, atol: float = 1e-6) -> str:
     """A hint naming every ``(name, value, why)`` of ``variants`` that ``got`` equals (an input cannot always
     tell two mistakes apart), else ``default_hint``."""
@@ -1487,11 +1495,7 @@ def _mean_ci_checks(c: _Checks) -> None:
             values = rng.normal(-20, 4, n)
             args = (values.copy(),) + (() if z is None else (z,))
             inp = f"values = {_fmt(values)} (n = {n})" + ("" if z is None else f", z = {z}")
-            out = c.call(inp, *args)
-            if not isinstance(out, (tuple, list)) or len(out) != 2:
-                raise _Mismatch(check, inp, "a pair (mean, half_width)", f"{type(out).__name__}: {_fmt(out)}",
-                                "Return both numbers: return mean, half_width.")
-            got = np.array([_expect_number(v, check, inp) for v in out])
+            got = _expect_numbers(c.call(inp, *args), ("mean", "half_width"), check, inp)
             zz = 1.96 if z is None else z
             s = values.std(ddof=1)
             expected = np.array([values.mean(), zz * s / math.sqrt(n)])
@@ -1551,11 +1555,7 @@ def _paired_ci_checks(c: _Checks) -> None:
             b = -15 + seed_effect + rng.normal(0.0, 0.5, n)
             args = (a.copy(), b.copy()) + (() if level is None else (level,))
             inp = f"a = {_fmt(a)}, b = {_fmt(b)} (n = {n})" + ("" if level is None else f", level = {level}")
-            out = c.call(inp, *args)
-            if not isinstance(out, (tuple, list)) or len(out) != 3:
-                raise _Mismatch(check, inp, "a triple (mean, low, high)", f"{type(out).__name__}: {_fmt(out)}",
-                                "Return three numbers: return mean, low, high.")
-            got = np.array([_expect_number(v, check, inp) for v in out])
+            got = _expect_numbers(c.call(inp, *args), ("mean", "low", "high"), check, inp)
             lv = 0.95 if level is None else level
             ref = mean_ci(a - b, lv)
             expected = np.array([ref["mean"], ref["low"], ref["high"]])
