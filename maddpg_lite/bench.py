@@ -10,7 +10,8 @@
   batch of 32 and of 1024 with one torch thread, and of 1024 with two: how much of a round
   is fixed per-operation cost, and what a second thread would buy.
 
-``--preset paper`` times instead one full run of that recipe (the MADDPG paper's: 60,000
+``--adapter`` measures instead the mpe2 adapter of :mod:`maddpg_lite.games` against bare mpe2
+stepping, game by game (``ratio`` >= 0.8 is the goal). ``--preset paper`` times instead one full run of that recipe (the MADDPG paper's: 60,000
 episodes, a batch per agent, soft actions; ``--repeats 1`` is enough for a run of minutes) and
 prints ``run_wall_s`` with the number of update rounds, the wall time per round and the
 load average before and after, which says whether the machine was quiet.
@@ -116,9 +117,19 @@ def main(argv=None) -> int:
     parser.add_argument("--env-steps", type=int, default=5000, help="steps of the bare env measurement")
     parser.add_argument("--preset", default=None, choices=list(PRESETS),
                         help="time full runs of this recipe instead (e.g. paper); nothing else is measured")
+    parser.add_argument("--adapter", action="store_true",
+                        help="instead: steps/s of maddpg_lite.games.Mpe2VecGame (50 games) against bare mpe2 "
+                             "stepping of the same games, for each game of the paper")
     args = parser.parse_args(argv)
     if args.preset is not None:
         return bench_preset(args.preset, args.repeats)
+    if args.adapter:
+        from .games import PAPER_SCENARIOS, adapter_speed
+
+        for scenario in PAPER_SCENARIOS:
+            speed = adapter_speed(scenario, repeats=args.repeats)
+            print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in speed.items()}), flush=True)
+        return 0
 
     train_run(Config(episodes=100, minimal_size=500, batch_size=256, final_eval_episodes=100))  # warm-up
     env_rates, train_rates, walls = [], [], []
