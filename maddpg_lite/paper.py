@@ -117,6 +117,9 @@ def run_job(job: dict) -> dict | None:
 
     if not claim(job["folder"], job["name"]):
         return None
+    if job["name"] in finished(job["folder"]):  # another process finished it since this study started
+        (Path(job["folder"]) / f"{job['name']}.claim").unlink(missing_ok=True)
+        return None
     config = Config(**job["config"])
     cpu, wall = time.process_time(), time.perf_counter()
     result = train(config, progress=False)

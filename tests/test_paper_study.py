@@ -79,3 +79,13 @@ def test_the_table_has_the_papers_format_and_numbers(straight):
     assert table["baselines"]["paper"]["random"]["returns"]["adversary_0"] != \
         table["baselines"]["book"]["random"]["returns"]["adversary_0"]
     json.dumps(table)  # writable as it is
+
+
+def test_a_run_finished_by_another_process_meanwhile_is_not_trained_again(straight, tmp_path):
+    folder, _ = straight
+    name = paper.run_name("book", "maddpg", 0)
+    job = {**paper.jobs(("book",), (0,), paper.QUICK_OVERRIDES)[0], "folder": str(tmp_path)}
+    assert job["name"] == name
+    for suffix in (".json", ".pt"):  # another study finished it after this one listed its jobs
+        (tmp_path / f"{name}{suffix}").write_bytes((folder / f"{name}{suffix}").read_bytes())
+    assert paper.run_job(job) is None and not (tmp_path / f"{name}.claim").exists()
