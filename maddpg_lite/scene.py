@@ -15,10 +15,12 @@ Taught in notebooks/01_ctde_football.ipynb and notebooks/02_markov_game.ipynb.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .env import AGENT_SIZE, AGENTS, EPISODE_LENGTH, LANDMARK_SIZE, VecSimpleAdversary
-from .evaluation import as_policy
+from .evaluation import as_policy, plays_soft, reset_policy
 from .plots import AGENT_COLORS
 
 TARGET_COLOR = "tab:green"
@@ -126,19 +128,112 @@ def rollout_scenes(policy, seed: int) -> list[dict]:
         26 scene dicts (:func:`scene_of`): the reset state, then the state after each of the 25 steps.
     """
     policy = as_policy(policy)
-    env = VecSimpleAdversary(1)
+    env = VecSimpleAdversary(1, action_mode="soft" if plays_soft(policy) else "one-hot")
     obs = env.reset(seeds=[seed])
+    reset_policy(policy, [seed])  # a soft policy's noise comes from the episode's seed, as in evaluate
     scenes = [scene_of(env)]
     truncated = np.zeros(1, dtype=bool)
     while not truncated.all():
-        obs, _, _, truncated = env.step(np.asarray(policy(obs)).reshape(1, len(AGENTS)))
+        actions = np.asarray(policy(obs))
+        obs, _, _, truncated = env.step(actions if actions.ndim == 3 else actions.reshape(1, len(AGENTS)))
         scenes.append(scene_of(env))
     return scenes
+
+
+VIEW_REACH = 1.6
+"""The animation's view holds every position an agent reaches within this distance of the arena's
+centre (in x and in y). An agent that runs farther is drawn as an arrow on the panel's edge."""
+
+_ICON_PATHS = {  # the player's buttons, 16 x 16 SVG paths drawn in the button's text color
+    "fa-play": "M4 2 14 8 4 14z",
+    "fa-pause": "M3 2h4v12H3zM9 2h4v12H9z",
+    "fa-step-forward": "M2 2 11 8 2 14zM11 2h3v12h-3z",
+    "fa-step-backward": "M14 2 5 8 14 14zM2 2h3v12H2z",
+    "fa-fast-forward": "M0 2 6.5 8 0 14zM6.5 2 13 8 6.5 14zM13 2h3v12h-3z",
+    "fa-fast-backward": "M16 2 9.5 8 16 14zM9.5 2 3 8 9.5 14zM0 2h3v12H0z",
+    "fa-minus": "M2 7h12v2H2z",
+    "fa-plus": "M7 2h2v5h5v2H9v5H7V9H2V7h5z",
+}
+
+
+def offline_player_html(html: str) -> str:
+    """``anim.to_jshtml()`` without its one request to the internet.
+
+    matplotlib's player links a Font Awesome style sheet on a CDN for the icons of its buttons.
+    Offline the link fails (the buttons work, but blank, and the browser logs a failed request).
+    This drops the link and draws the same icons with inline SVG masks instead.
+    """
+    from urllib.parse import quote
+
+    stripped = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    rules = [".anim-buttons i.fa { display: inline-block; width: 1em; height: 1em; vertical-align: -0.125em;"
+             " background-color: currentColor; -webkit-mask: var(--icon) center / contain no-repeat;"
+             " mask: var(--icon) center / contain no-repeat; }",
+             ".anim-buttons i.fa-flip-horizontal { transform: scaleX(-1); }"]
+    for name, path in _ICON_PATHS.items():
+        svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><path d='{path}'/></svg>"
+        rules.append(f".anim-buttons i.{name} {{ --icon: url(\"data:image/svg+xml,{quote(svg)}\"); }}")
+    return "<style>\n" + "\n".join(rules) + "\n</style>\n" + stripped
+
+
+def _episode_animation_class():
+    from matplotlib.animation import FuncAnimation
+
+    class EpisodeAnimation(FuncAnimation):
+        """A ``FuncAnimation`` whose HTML player works offline without asking the internet for a font."""
+
+        def to_jshtml(self, fps=None, embed_frames=True, default_mode=None):
+            return offline_player_html(super().to_jshtml(fps, embed_frames, default_mode))
+
+    return EpisodeAnimation
+
+
+def _view_half_width(runs) -> float:
+    """Half-width of the animation's square view, centred on the arena's centre: it holds the
+    landmarks, the start, and every agent position within :data:`VIEW_REACH`, plus room for a disc."""
+    points = [np.concatenate([run[0]["landmark_pos"], run[0]["agent_pos"]]) for run in runs]
+    for run in runs:
+        path = np.array([s["agent_pos"] for s in run]).reshape(-1, 2)
+        points.append(path[np.abs(path).max(axis=1) <= VIEW_REACH])
+    return max(1.2, float(np.abs(np.concatenate(points)).max()) + AGENT_SIZE + 0.15)
+
+
+def _boxes_overlap(a, b) -> float:
+    """Overlap area of two boxes ``(x0, y0, x1, y1)``."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _place_label(point, radius, size, taken, lim):
+    """Centre and box of a ``size = (w, h)`` label beside a disc of ``radius`` at ``point``: the first
+    place (above, below, right, left, the four diagonals, then the same a step farther out) that stays
+    in view and covers none of the boxes ``taken`` (with a small margin); else the least covering one."""
+    (x, y), (w, h), gap, pad = point, size, 0.03, 0.03
+    best = None
+    for reach in (0.0, h + gap):
+        dx, dy = radius + gap + reach + w / 2, radius + gap + reach + h / 2
+        for ux, uy in [(0, 1), (0, -1), (1, 0), (-1, 0), (0.7, 0.7), (-0.7, 0.7), (0.7, -0.7), (-0.7, -0.7)]:
+            cx, cy = x + ux * dx, y + uy * dy
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            padded = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
+            outside = max(0.0, -lim - box[0], box[2] - lim, -lim - box[1], box[3] - lim)
+            cost = sum(_boxes_overlap(padded, other) for other in taken) + 10 * outside + 1e-3 * reach
+            if best is None or cost < best[0]:
+                best = (cost, (cx, cy), box)
+            if cost == 0:
+                return best[1], best[2]
+    return best[1], best[2]
 
 
 def animate_episodes(policies: dict, seed: int = 0, interval: int = 200, panel_size: float = 3.6,
                      dpi: int = 80):
     """One episode per policy, all from ``reset(seed=seed)``, animated side by side with trails.
+
+    Every panel shows the same square view around the arena's centre, sized by
+    :func:`_view_half_width`: the landmarks, the start and most of the play (every position
+    within :data:`VIEW_REACH`). An agent that runs farther stays visible as an arrow on the
+    panel's edge pointing its way, labelled "name (off view)", so one runaway agent cannot shrink
+    the other teams into the centre. In every frame each agent's name goes beside its disc (above,
+    below, to a side or a diagonal), wherever it covers no other label or disc.
 
     Args:
         policies: ``{panel title: policy}`` (policies as in :func:`rollout_scenes`).
@@ -149,45 +244,86 @@ def animate_episodes(policies: dict, seed: int = 0, interval: int = 200, panel_s
 
     Returns:
         a ``matplotlib.animation.FuncAnimation`` of 26 frames (reset + 25 steps). Show it
-        in a notebook with ``IPython.display.HTML(anim.to_jshtml())``. Extra attributes:
-        ``anim.scenes`` (``{title: list of 26 scene dicts}``) and ``anim.show_frame(t)``
-        (draws frame ``t``; returns the axes). The figure is closed so that a notebook
-        does not also show it as a still.
+        in a notebook with ``IPython.display.HTML(anim.to_jshtml())``; its player needs no internet
+        (:func:`offline_player_html`). Extra attributes: ``anim.scenes`` (``{title: list of 26
+        scene dicts}``), ``anim.view`` (the half-width of the square view) and ``anim.show_frame(t)``
+        (draws frame ``t``; returns the axes). The artists of each panel: ``patches[2:5]`` the
+        agents' discs, ``lines[0:3]`` their trails, ``lines[3:6]`` their off-view arrows,
+        ``texts[2:5]`` their labels. The figure is closed so that a notebook does not also show it as a still.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.animation import FuncAnimation
 
     if not policies:
         raise ValueError("animate_episodes needs at least one policy")
     scenes = {title: rollout_scenes(policy, seed) for title, policy in policies.items()}
     n_frames = EPISODE_LENGTH + 1
-    lim = _extent(*[np.array([s["agent_pos"] for s in run]) for run in scenes.values()],
-                  *[run[0]["landmark_pos"] for run in scenes.values()])
+    lim = _view_half_width(list(scenes.values()))
     fig, axes = plt.subplots(1, len(scenes), figsize=(panel_size * len(scenes), panel_size + 0.3),
                              dpi=dpi, squeeze=False)
     axes = axes[0]
     paths = {}  # title -> (26, 3, 2) agent positions over the episode
     for ax, (title, run) in zip(axes, scenes.items()):
         paths[title] = np.array([s["agent_pos"] for s in run])
-        draw_scene(ax, **run[0], trails=paths[title][:1], title=title)  # creates every artist once
+        draw_scene(ax, **run[0], trails=paths[title][:1], title=f"{title}  (step 0/{n_frames - 1})")
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
+        for name in AGENTS:  # off-view arrows, hidden while the agent is in view
+            ax.plot([], [], ls="none", marker=(3, 0, 0), ms=10, color=AGENT_COLORS[name], zorder=6)
+        for text in ax.texts[2:5]:
+            text.set_verticalalignment("center")
+    fig.tight_layout()
+
+    # label sizes in data units, measured once (the same in every panel)
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+    to_data = axes[0].transData.inverted()
+
+    def size_of(text):
+        box = text.get_window_extent(renderer).transformed(to_data)
+        return box.width, box.height
+
+    sizes = {}
+    for a, (name, text) in enumerate(zip(AGENTS, axes[0].texts[2:5])):
+        sizes[a, False] = size_of(text)
+        text.set_text(f"{name} (off view)")
+        sizes[a, True] = size_of(text)
+        text.set_text(name)
+    landmark_boxes = [[tuple(t.get_window_extent(renderer).transformed(ax.transData.inverted()).extents)
+                       for t in ax.texts[:2]] for ax in axes]
+    edge = lim - 0.12  # where an off-view agent's arrow sits
 
     def show_frame(t: int):
         # move the artists draw_scene made: patches[2:5] agents, lines trails, texts[2:5] agent labels
-        for ax, (title, run) in zip(axes, scenes.items()):
+        for ax, (title, run), fixed in zip(axes, scenes.items(), landmark_boxes):
             pos = paths[title][t]
-            for a in range(3):
+            away = np.abs(pos).max(axis=1) > lim - AGENT_SIZE / 2  # (3,) mostly out of the view
+            shown = np.where(away[:, None], pos * (edge / np.abs(pos).max(axis=1, keepdims=True)), pos)
+            discs = [(x - AGENT_SIZE, y - AGENT_SIZE, x + AGENT_SIZE, y + AGENT_SIZE)
+                     for (x, y), off in zip(shown, away) if not off]
+            taken = list(fixed) + discs
+            for a, name in enumerate(AGENTS):
                 ax.patches[2 + a].set_center(pos[a])
                 ax.lines[a].set_data(paths[title][: t + 1, a, 0], paths[title][: t + 1, a, 1])
-                ax.texts[2 + a].set_position((pos[a, 0], pos[a, 1] + AGENT_SIZE + 0.03))
+                arrow = ax.lines[3 + a]
+                if away[a]:
+                    angle = np.degrees(np.arctan2(pos[a, 1], pos[a, 0]))
+                    arrow.set_data([shown[a, 0]], [shown[a, 1]])
+                    arrow.set_marker((3, 0, angle - 90))
+                else:
+                    arrow.set_data([], [])
+                mine = (shown[a, 0] - AGENT_SIZE, shown[a, 1] - AGENT_SIZE,
+                        shown[a, 0] + AGENT_SIZE, shown[a, 1] + AGENT_SIZE)
+                centre, box = _place_label(shown[a], 0.1 if away[a] else AGENT_SIZE, sizes[a, bool(away[a])],
+                                           [b for b in taken if b != mine], lim)
+                ax.texts[2 + a].set_text(f"{name} (off view)" if away[a] else name)
+                ax.texts[2 + a].set_position(centre)
+                taken.append(box)
             ax.set_title(f"{title}  (step {t}/{n_frames - 1})")
         return list(axes)
 
     show_frame(0)
-    fig.tight_layout()
-    anim = FuncAnimation(fig, show_frame, frames=n_frames, interval=interval, blit=False)
+    anim = _episode_animation_class()(fig, show_frame, frames=n_frames, interval=interval, blit=False)
     anim.scenes = scenes
+    anim.view = lim
     anim.show_frame = show_frame
     plt.close(fig)
     return anim

@@ -32,6 +32,13 @@ TAU_GRID = np.geomspace(TAU_MIN, TAU_MAX, 31)
 """Temperatures of the explorer's "statistics against tau" panel."""
 PANEL_TAUS = (0.1, 0.5, 1.0, 5.0)
 """Temperatures of :func:`tau_panel_figure`."""
+EXPLORER_FIGSIZE = (9.2, 4.4)
+"""Inches of the explorer's figure: at :data:`EXPLORER_DPI` it is 920 px wide, the width of a
+JupyterLab output area on a 1366-px laptop screen at 100% zoom, so it is shown without shrinking."""
+EXPLORER_DPI = 100
+"""Resolution of the explorer's picture; 1 pt of font is 100/72 = 1.4 px on the screen."""
+EXPLORER_FONTSIZE = 9
+"""Font size (pt) of the explorer's legends and tick labels: 12.5 px at :data:`EXPLORER_DPI`."""
 
 
 def _probs(probs) -> np.ndarray:
@@ -137,14 +144,17 @@ def draw_explorer(fig: Figure, stats: dict) -> list:
     Middle: the first samples as bars cut into K pieces.
     Right: mean max-probability and entropy / log K of the soft samples against tau,
     with the current tau marked (a vertical line).
-    The title names the current tau. Returns the three axes.
+    The title names the current tau. The legends sit below their panels, where they hide no data
+    whatever the sliders say. Returns the three axes.
     """
     fig.clear()
     axes = fig.subplots(1, 3, width_ratios=[1.0, 1.0, 1.25])
     p, k = stats["probs"], len(stats["probs"])
     kind = "one-hot (hard)" if stats["hard"] else "soft"
     fig.suptitle(f"Gumbel-softmax at tau = {stats['tau']:.3g}: {stats['n_samples']} {kind} samples "
-                 f"of p = ({', '.join(f'{v:.2f}' for v in p)})", fontsize=11)
+                 f"of p = ({', '.join(f'{v:.2f}' for v in p)})", fontsize=EXPLORER_FONTSIZE + 2)
+    legend = dict(fontsize=EXPLORER_FONTSIZE, loc="upper center", frameon=False, handlelength=1.5,
+                  columnspacing=1.0)
 
     ax = axes[0]
     x, width = np.arange(k), 0.27
@@ -153,15 +163,15 @@ def draw_explorer(fig: Figure, stats: dict) -> list:
     ax.bar(x + width, stats["sample_mean"], width, color=_category_colors(k), alpha=0.4, hatch="//",
            label="mean of the samples")
     ax.set_xticks(x, [f"{i + 1}" for i in range(k)])
-    ax.set_xlabel("category")
+    ax.set_xlabel("category", fontsize=EXPLORER_FONTSIZE)
     ax.set_ylim(0, 1)
-    ax.set_title("argmax of the samples follows p", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title("argmax of the samples follows p", fontsize=EXPLORER_FONTSIZE + 1)
+    ax.legend(bbox_to_anchor=(0.5, -0.17), ncol=1, **legend)
 
     ax = axes[1]
     draw_simplex_bars(ax, p, stats["samples"])
-    ax.set_title(f"first {len(stats['samples'])} {kind} samples", fontsize=10)
-    ax.set_xlabel("y_1, ..., y_K stacked")
+    ax.set_title(f"first {len(stats['samples'])} {kind} samples", fontsize=EXPLORER_FONTSIZE + 1)
+    ax.set_xlabel("y_1, ..., y_K stacked", fontsize=EXPLORER_FONTSIZE)
 
     ax = axes[2]
     grid = stats["tau_grid"]
@@ -172,9 +182,11 @@ def draw_explorer(fig: Figure, stats: dict) -> list:
     ax.plot([stats["tau"]] * 2, [stats["mean_max_prob"], stats["entropy"] / np.log(k)], "ko", ms=4)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("temperature tau")
-    ax.set_title("soft samples: one-hot at small tau, uniform at large", fontsize=10)
-    ax.legend(fontsize=7, loc="center left")
+    ax.set_xlabel("temperature tau", fontsize=EXPLORER_FONTSIZE)
+    ax.set_title("soft samples: one-hot \u2192 uniform", fontsize=EXPLORER_FONTSIZE + 1)
+    ax.legend(bbox_to_anchor=(0.5, -0.17), ncol=2, **legend)
+    for ax in axes:
+        ax.tick_params(labelsize=EXPLORER_FONTSIZE)
     return list(axes)
 
 
@@ -271,7 +283,7 @@ def grad_tradeoff_figure(stats: dict, mark_tau: float | None = None) -> Figure:
 
 # ----- the widget -------------------------------------------------------------------------------
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+def figure_png(fig: Figure, dpi: int = EXPLORER_DPI) -> bytes:
     """The figure as PNG bytes."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
@@ -290,7 +302,7 @@ def _explorer_class():
         def __init__(self, probs, tau, n_samples, hard, seed):
             p = _probs(probs)
             self.seed = int(seed)
-            self.figure = Figure(figsize=(12, 3.6), layout="constrained")
+            self.figure = Figure(figsize=EXPLORER_FIGSIZE, dpi=EXPLORER_DPI, layout="constrained")
             self.stats: dict = {}
             style = {"description_width": "initial"}
             self.tau_slider = widgets.FloatLogSlider(
@@ -306,7 +318,9 @@ def _explorer_class():
             self.mode_toggle = widgets.ToggleButtons(options=["soft", "hard"], value="hard" if hard else "soft",
                                                      description="samples", style=style)
             self.noise_button = widgets.Button(description="new noise", tooltip="draw fresh Gumbel noise")
-            self.image = widgets.Image(format="png")
+            # natural size (not stretched to the output's width), shrunk only on a narrower screen
+            self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start",
+                                                                          max_width="100%"))
             for control in (self.tau_slider, *self.prob_sliders, self.samples_slider, self.mode_toggle):
                 control.observe(self._on_change, names="value")
             self.noise_button.on_click(self._on_new_noise)

@@ -1,5 +1,7 @@
 """maddpg_lite.scene: the scene pictures show the real game state."""
 
+import gc
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,8 +16,8 @@ from maddpg_lite import N_ACTIONS, VecSimpleAdversary, make_env  # noqa: E402
 from maddpg_lite.env import AGENT_SIZE, AGENTS, LANDMARK_SIZE  # noqa: E402
 from maddpg_lite.evaluation import noop_policy, random_policy  # noqa: E402
 from maddpg_lite.plots import AGENT_COLORS  # noqa: E402
-from maddpg_lite.scene import (animate_episodes, draw_info_flow, draw_scene, rollout_scenes,  # noqa: E402
-                               save_gif, scene_of)
+from maddpg_lite.scene import (VIEW_REACH, animate_episodes, draw_info_flow, draw_scene,  # noqa: E402
+                               rollout_scenes, save_gif, scene_of)
 
 
 # an animation that a test checks without playing it warns when it is garbage-collected
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without re
 def _close_figures():
     yield
     plt.close("all")
+    gc.collect()  # an unplayed animation warns when collected: here, where the filter above applies
 
 
 def mpe2_reset_positions(seed):
@@ -141,6 +144,74 @@ def test_animate_episodes_26_frames_same_start():
             np.testing.assert_allclose([p.center for p in ax.patches[2:5]], run[t]["agent_pos"])
             trail = np.stack([ax.lines[a].get_xydata() for a in range(3)], axis=1)  # (t+1, 3, 2)
             np.testing.assert_allclose(trail, [s["agent_pos"] for s in run[: t + 1]])
+
+
+def runaway_policy():
+    """The adversary always moves up (action 4) and runs off to y > 3; the good agents stay."""
+    return lambda obs: np.tile([4, 0, 0], (len(obs[AGENTS[0]]), 1))
+
+
+def label_boxes(fig):
+    """``[{label: its box on the screen} for each panel]`` of the frame drawn now."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)  # the animation's figure is closed; draw it on a fresh canvas
+    renderer = fig.canvas.get_renderer()
+    return [{text.get_text(): text.get_window_extent(renderer) for text in ax.texts} for ax in fig.axes]
+
+
+def test_a_runaway_agent_does_not_squeeze_the_other_panels():
+    """Lesson 06's flaw: one agent ran off to y ~ 5 and every panel got a +-5 range, squeezing the other
+    teams into the centre with their labels on top of each other. The view now holds the landmarks, the
+    starts and the play within VIEW_REACH; the runaway stays visible as a labelled arrow on the edge."""
+    anim = animate_episodes({"runaway": runaway_policy(), "no-op": noop_policy()}, seed=3, panel_size=3.4)
+    runaway, still = anim.scenes["runaway"], anim.scenes["no-op"]
+    assert runaway[-1]["agent_pos"][0, 1] > 3  # it really ran away
+    start = np.concatenate([still[0]["agent_pos"], still[0]["landmark_pos"]])
+    assert np.abs(start).max() + AGENT_SIZE <= anim.view <= VIEW_REACH + AGENT_SIZE + 0.15 + 1e-9
+    fig = anim._fig
+    for ax in fig.axes:
+        assert ax.get_xlim() == ax.get_ylim() == (-anim.view, anim.view)
+    axes = anim.show_frame(25)
+    ax_run, ax_still = axes
+    arrow = ax_run.lines[3]  # the adversary's off-view arrow, on the edge of the view, pointing up
+    (x,), (y,) = arrow.get_data()
+    assert abs(x) < anim.view and anim.view - 0.3 < y < anim.view
+    assert ax_run.texts[2].get_text() == "adversary_0 (off view)"
+    assert all(len(line.get_xdata()) == 0 for line in ax_still.lines[3:6])  # nobody is off view there
+    assert [t.get_text() for t in ax_still.texts[2:5]] == list(AGENTS)
+    for ax, boxes in zip(axes, label_boxes(fig)):
+        inside = ax.bbox
+        for name, box in boxes.items():
+            assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, name
+
+
+@pytest.mark.parametrize("seed", [0, 11])
+def test_animation_labels_never_overlap(seed):
+    """In every frame of every panel the five labels (target, decoy, the three agents) are apart, also when
+    the agents crowd together (FakeMADDPG walks everyone to the line x = 0)."""
+    anim = animate_episodes({"crowd": FakeMADDPG(), "random": random_policy(seed), "no-op": noop_policy()},
+                            seed=seed, panel_size=3.4)
+    for t in range(26):
+        axes = anim.show_frame(t)
+        for ax, panel in zip(axes, label_boxes(anim._fig)):
+            boxes = list(panel.items())
+            for i, (name_a, a) in enumerate(boxes):
+                for name_b, b in boxes[i + 1:]:
+                    assert not a.overlaps(b), (t, ax.get_title(), name_a, name_b)
+
+
+def test_animation_player_needs_no_internet():
+    """matplotlib's player links a Font Awesome style sheet on a CDN; ours draws the same icons inline."""
+    import re
+
+    html = animate_episodes({"no-op": noop_policy()}, panel_size=1.5, dpi=30).to_jshtml()
+    assert "<link" not in html and "font-awesome" not in html
+    assert not re.findall(r"(?:src|href)\s*=\s*[\"']?https?:", html)
+    assert all(url.startswith("data:") for url in re.findall(r"url\([\"']?([^\"')]+)", html))
+    icons = set(re.findall(r'<i class="fa (fa-[\w-]+)', html))
+    assert len(icons) >= 7 and all(f"i.{icon} {{" in html for icon in icons), icons
+    assert "play_animation()" in html  # the player itself is unchanged
 
 
 def test_save_gif_writes_every_frame(tmp_path):

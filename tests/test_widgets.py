@@ -2,14 +2,22 @@
 facts it teaches, the straight-through gradient trades variance for bias, and moving a
 slider from code redraws the figure."""
 
+import itertools
+import json
 import math
+import re
+import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from maddpg_lite.widgets import (PANEL_TAUS, explorer_stats, grad_tradeoff, gumbel_explorer,
+from maddpg_lite.widgets import (EXPLORER_DPI, PANEL_TAUS, explorer_stats, grad_tradeoff, gumbel_explorer,
                                  straight_through_grad_variance, tau_panel_figure)
+
+LESSON_03 = Path(__file__).resolve().parent.parent / "notebooks" / "03_gumbel_softmax.ipynb"
 
 P = np.array([0.5, 0.3, 0.2])
 K = len(P)
@@ -117,3 +125,56 @@ def test_moving_the_tau_slider_redraws_the_figure():
     np.testing.assert_allclose(ui.stats["probs"], [2 / 7, 3 / 7, 2 / 7], atol=1e-9)
     # without a widget front end the box shows as its current figure
     assert "image/png" in ui._repr_mimebundle_()
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return struct.unpack(">II", png[16:24])
+
+
+@pytest.mark.parametrize("setting", ["opening", "tau 0.05, hard", "tau 10, one weight"])
+def test_explorer_is_legible_at_laptop_zoom(setting):
+    """At 100% zoom on a 1366-px laptop screen JupyterLab's output area is about 930 px wide: the picture
+    fits it unshrunk, every letter is at least 12 px tall, no legend hides a plot, and no panel's labels,
+    ticks or legend run into another panel, the title or off the picture."""
+    ui = gumbel_explorer(n_samples=500)
+    if setting != "opening":
+        ui.tau_slider.value = 0.05 if "0.05" in setting else 10.0
+        ui.mode_toggle.value = "hard" if "hard" in setting else "soft"
+        if "weight" in setting:
+            ui.prob_sliders[0].value, ui.prob_sliders[1].value = 1.0, 0.01
+    width, height = png_size(bytes(ui.image.value))
+    assert 800 <= width <= 930 and height <= 480, (width, height)
+    fig = ui.figure
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    px = EXPLORER_DPI / 72  # pixels per point
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_visible() and t.get_text().strip()]
+    assert min(t.get_fontsize() for t in texts) * px >= 12
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    assert len(legends) == 2 and all(t.get_fontsize() * px >= 12 for leg in legends for t in leg.get_texts())
+    for leg in legends:
+        assert not any(leg.get_window_extent(renderer).overlaps(ax.bbox) for ax in fig.axes)
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes] + [fig._suptitle.get_window_extent(renderer)]
+    for box in boxes:
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1
+    assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+
+
+def test_lesson_03_explorer_shows_the_tau_its_cell_says():
+    """The cell that displays the explorer says its tau; no later cell may move the displayed explorer's
+    controls (Run All would run it, and a student scrolling back would see another tau than the cell says)."""
+    cells = ["".join(c["source"]) for c in json.loads(LESSON_03.read_text())["cells"] if c["cell_type"] == "code"]
+    shown = [i for i, src in enumerate(cells) if re.search(r"^(\w+) = gumbel_explorer\(.*\)\s*\n\1\s*$", src, re.M)]
+    assert len(shown) == 1, "lesson 03 should display exactly one explorer as `name = gumbel_explorer(...)` then `name`"
+    source = cells[shown[0]]
+    name = re.search(r"^(\w+) = gumbel_explorer\(", source, re.M).group(1)
+    said = float(re.search(r"\btau=([0-9.]+)", source).group(1))
+    ui = gumbel_explorer(tau=said, n_samples=200)
+    assert ui.tau_slider.value == pytest.approx(said) and ui.stats["tau"] == pytest.approx(said)
+    moves = re.compile(rf"\b{name}\.(tau_slider|prob_sliders|samples_slider|mode_toggle|noise_button|seed|update)\b"
+                       r"[^\n]*(=[^=]|\.click\(|\()")
+    for later in cells[shown[0] + 1:]:
+        assert not moves.search(later), f"a later cell changes the displayed explorer:\n{later}"
