@@ -141,7 +141,7 @@ def results_markdown(run: dict, study: dict, paper: dict | None) -> str:
             "**The MADDPG paper's setup, ingredient by ingredient** (`python -m maddpg_lite.paper`: MADDPG and "
             "independent DDPG under the book's recipe and the factorial {one-hot, soft actions} x {-d, -d^2 adversary "
             "reward} on top of the paper's other ingredients; success as the paper's replication reads it, at the last "
-            "frame within 0.4 of the target; mean over seeds [95% interval]; "
+            "frame within 0.4 of the target; mean over seeds [95% interval, clipped to 0-100]; "
             f"{paper['runs_finished']} of {paper['runs_planned']} runs finished, "
             f"{paper['cpu_minutes']:.0f} CPU-minutes):",
             "",

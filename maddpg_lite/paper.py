@@ -242,14 +242,18 @@ NAMES = {"maddpg": "MADDPG", "ddpg": "DDPG"}
 
 
 def _pct(stats: dict) -> str:
+    """``mean [low, high]`` in %, the interval clipped to [0, 100] (with two seeds a t-interval of a rate
+    can reach past either end)."""
     if stats["n"] == 0:
         return "-"
-    return f"{100 * stats['mean']:.1f} [{100 * stats['low']:.1f}, {100 * stats['high']:.1f}]"
+    low, high = max(0.0, stats["low"]), min(1.0, stats["high"])
+    return f"{100 * stats['mean']:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def table_markdown(table: dict) -> str:
     """The paper-format table: per recipe and pairing, good / adversary success (mean [95% CI]
-    over seeds, in %), the paper's numbers beside, the split rate and the adversary's distances."""
+    over seeds, in %, clipped to [0, 100]), the paper's numbers beside, the split rate and the
+    adversary's distances."""
     lines = ["| recipe | good agents vs adversary | seeds | good success % | adversary success % | paper: good / adversary % "
              "| both landmarks split % | adversary to target / decoy / midpoint |",
              "|---|---|---|---|---|---|---|---|"]
