@@ -9,12 +9,14 @@ import torch
 
 
 class Batch(NamedTuple):
-    """A sample of B joint transitions for N agents (A actions each)."""
+    """A sample of B joint transitions for N agents (agent i with A_i actions)."""
 
     obs: list[torch.Tensor]
     """Per agent ``(B, obs_dim_i)``: together they are x = (o_1..o_N)."""
-    actions: torch.Tensor
-    """``(B, N, A)`` one-hot actions that were taken."""
+    actions: torch.Tensor | list[torch.Tensor]
+    """The actions that were taken (one-hots, or soft samples): ``(B, N, A)`` when every agent
+    has A actions, else a list of N per-agent ``(B, A_i)`` (:func:`maddpg_lite.maddpg.per_agent`
+    gives the list in both cases)."""
     rewards: torch.Tensor
     """``(B, N)``."""
     next_obs: list[torch.Tensor]
@@ -28,25 +30,34 @@ class ReplayBuffer:
 
     One transition is one row of a single float32 table, ``(o_1..o_N, o'_1..o'_N, a, r, done)``
     side by side; ``obs[i]``, ``next_obs[i]`` (``(capacity, obs_dim_i)``; agents may differ),
-    ``actions`` (``(capacity, N, A)``), ``rewards`` and ``dones`` (``(capacity, N)``) are views of
-    its columns. Sampling then reads each transition from one place in memory instead of nine,
+    ``actions`` (``(capacity, N, A)``, or a list of per-agent ``(capacity, A_i)`` when the agents'
+    action sizes differ), ``rewards`` and ``dones`` (``(capacity, N)``) are views of its columns. Sampling then reads each transition from one place in memory instead of nine,
     which matters once the buffer is far larger than the CPU's caches (10^6 rows in the paper's
     recipe). Nothing is stored as Python objects; ``add`` writes a block of rows at once.
     """
 
-    def __init__(self, capacity: int, obs_dims, n_actions: int):
+    def __init__(self, capacity: int, obs_dims, n_actions):
+        """``n_actions``: A (every agent) or the per-agent sizes ``(A_1..A_N)``."""
+        from .maddpg import as_action_dims
+
         self.capacity = capacity
         n = len(obs_dims)
-        widths = [*obs_dims, *obs_dims, n * n_actions, n, n]
+        self.action_dims = as_action_dims(n_actions, n)
+        self.uniform = len(set(self.action_dims)) == 1
+        widths = [*obs_dims, *obs_dims, sum(self.action_dims), n, n]
         self.table = np.zeros((capacity, sum(widths)), np.float32)
         """``(capacity, columns)``: every transition as one row."""
         edges = np.cumsum([0, *widths])
         self._columns = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
         views = [self.table[:, c] for c in self._columns]
         self.obs, self.next_obs = views[:n], views[n:2 * n]
-        self.actions = views[2 * n].reshape(capacity, n, n_actions)
+        self._action_edges = np.cumsum([0, *self.action_dims])
+        if self.uniform:
+            self.actions = views[2 * n].reshape(capacity, n, self.action_dims[0])
+        else:
+            self.actions = self._split_actions(views[2 * n])
         self.rewards, self.dones = views[2 * n + 1], views[2 * n + 2]
-        assert np.shares_memory(self.actions, self.table)  # a view, not a copy
+        assert np.shares_memory(self.actions if self.uniform else self.actions[0], self.table)  # views, not copies
         self.pos = 0
         """Row the next transition goes to."""
         self.size = 0
@@ -60,15 +71,19 @@ class ReplayBuffer:
 
         Args:
             obs, next_obs: per agent ``(K, obs_dim_i)`` arrays.
-            actions: ``(K, N, A)`` one-hot.
+            actions: ``(K, N, A)``, or a list of N per-agent ``(K, A_i)``.
             rewards, dones: ``(K, N)``.
         """
-        k = len(actions)
+        k = len(rewards)
         rows = (self.pos + np.arange(k)) % self.capacity
         for i in range(len(self.obs)):
             self.obs[i][rows] = obs[i]
             self.next_obs[i][rows] = next_obs[i]
-        self.actions[rows] = actions
+        if self.uniform:
+            self.actions[rows] = actions
+        else:
+            for column, a in zip(self.actions, actions, strict=True):
+                column[rows] = a
         self.rewards[rows] = rewards
         self.dones[rows] = dones
         self.pos = (self.pos + k) % self.capacity
@@ -89,7 +104,8 @@ class ReplayBuffer:
         agents = len(self.obs)
         whole = Batch(
             obs=cols[:agents],
-            actions=cols[2 * agents].reshape(len(idx), *self.actions.shape[1:]),
+            actions=(cols[2 * agents].reshape(len(idx), agents, self.action_dims[0]) if self.uniform
+                     else self._split_actions(cols[2 * agents])),
             rewards=cols[2 * agents + 1],
             next_obs=cols[agents:2 * agents],
             dones=cols[2 * agents + 2],
@@ -99,3 +115,8 @@ class ReplayBuffer:
         split = lambda x: x.split(batch_size)  # noqa: E731  (views, no copies)
         parts = [split(x) if isinstance(x, torch.Tensor) else list(zip(*map(split, x))) for x in whole]
         return [Batch(*(list(part[k]) if isinstance(part[k], tuple) else part[k] for part in parts)) for k in range(n)]
+
+    def _split_actions(self, joint):
+        """``(rows, sum A_i)`` columns -> per-agent ``(rows, A_i)`` views (numpy or torch)."""
+        edges = self._action_edges
+        return [joint[:, int(a):int(b)] for a, b in zip(edges[:-1], edges[1:])]

@@ -1201,8 +1201,8 @@ def check_critic_input_sizes(fn) -> CheckResult:
 
 def _critic_input_dims(obs_dims, n_actions: int, centralized: bool) -> list[int]:
     """:meth:`MADDPG.critic_input_dim` of every agent, read without building the networks and optimizers."""
-    shape = types.SimpleNamespace(obs_dims=tuple(obs_dims), n_agents=len(obs_dims), n_actions=n_actions,
-                                  centralized=centralized)
+    shape = types.SimpleNamespace(obs_dims=tuple(obs_dims), n_agents=len(obs_dims),
+                                  action_dims=(n_actions,) * len(obs_dims), centralized=centralized)
     return [MADDPG.critic_input_dim(shape, i) for i in range(len(obs_dims))]
 
 

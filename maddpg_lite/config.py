@@ -30,7 +30,7 @@ ACTION_MODES = ("one-hot", "soft")
 
 @dataclass
 class Config:
-    """Hyper-parameters of one MADDPG training run on simple_adversary."""
+    """Hyper-parameters of one MADDPG training run (on simple_adversary unless ``scenario`` says otherwise)."""
 
     episodes: int = 5000
     """Training episodes (the source trains 5000)."""
@@ -82,6 +82,10 @@ class Config:
     """Clip the gradient of EACH weight tensor to this norm before every optimizer step, as the paper's code does (TensorFlow's clip_by_norm per tensor); 0: no clipping (the book)."""
     per_agent_batches: bool = False
     """True: each agent's update round samples its own batch, as the paper's code does; False: one batch for all agents (the book)."""
+    scenario: str = "simple_adversary_v3"
+    """The mpe2 game, by module name: simple_adversary_v3 (the book), simple_crypto_v3, simple_push_v3, simple_reference_v3, simple_speaker_listener_v4, simple_spread_v3, simple_tag_v3, ... (maddpg_lite.games.SCENARIOS)."""
+    backend: str = "auto"
+    """How the game is stepped: "numpy" (simple_adversary_v3 only: the fast copy, exact to the bit), "mpe2" (K real mpe2 games through maddpg_lite.games.Mpe2VecGame), or "auto" (numpy where it exists, else mpe2)."""
 
     def __post_init__(self):
         positive = ["episodes", "episode_length", "buffer_size", "hidden_dim", "batch_size",
@@ -109,9 +113,9 @@ class Config:
             raise ValueError(f"grad_clip must be a finite number >= 0, got grad_clip={self.grad_clip!r}")
         if not isinstance(self.game_kwargs, dict):
             raise ValueError(f"game_kwargs must be a dict of keyword arguments, got game_kwargs={self.game_kwargs!r}")
-        from .env import check_game_kwargs  # the game knows its own keywords
+        from .games import check_game  # the game knows its own keywords
 
-        check_game_kwargs(self.game_kwargs)
+        check_game(self.scenario, self.backend, self.action_mode, self.game_kwargs, self.episode_length)
         if self.episodes % self.num_envs:
             raise ValueError(f"episodes must be a multiple of num_envs={self.num_envs}, got episodes={self.episodes}")
         if self.batch_size > self.buffer_size:

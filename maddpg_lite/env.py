@@ -59,6 +59,17 @@ _DT, _DAMPING, _SENSITIVITY = 0.1, 0.25, 5.0
 _ACTION_TO_U = np.array([[0.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])
 
 
+DECEPTION_KEYS = ("good_on_target", "all_landmarks_covered", "adversary_on_target", "adversary_closer_to_target",
+                  "good_success", "adversary_success")
+"""The rates of :meth:`VecSimpleAdversary.deception_flags`, read at the last step."""
+RATE_LABELS = {"good_on_target": "good agent on target", "all_landmarks_covered": "both landmarks split",
+               "adversary_on_target": "adversary on target",
+               "adversary_closer_to_target": "adversary nearer target than decoy",
+               "good_success": "good success (paper, 0.4)", "adversary_success": "adversary success (paper, 0.4)"}
+"""Short labels of the rates, for tables and plots."""
+HEDGING_KEYS = ("adversary_to_target", "adversary_to_decoy", "adversary_to_midpoint")
+"""The mean distances of :meth:`VecSimpleAdversary.hedging_distances`, read at the last step."""
+
 ADVERSARY_REWARDS = ("distance", "squared")
 """Values of the game keyword ``adversary_reward``: mpe2's ``-d`` or the original MPE's ``-d^2``."""
 GAME_KWARGS = {"adversary_reward": ADVERSARY_REWARDS}
@@ -110,6 +121,11 @@ class VecSimpleAdversary:
     n_actions = N_ACTIONS
     action_dims = (N_ACTIONS,) * len(AGENTS)
     """Actions per agent (5 each), in both action modes (:class:`maddpg_lite.games.VecGame`)."""
+    adversaries = (True, False, False)
+    """Per agent, True for the adversary."""
+    metric_groups = {"deception": DECEPTION_KEYS, "hedging": HEDGING_KEYS}
+    """The groups of :meth:`metrics`: the rates of :meth:`deception_flags` and the distances of
+    :meth:`hedging_distances` (each a key of ``evaluate()``'s result and a CSV of a training run)."""
 
     def __init__(self, num_envs: int, seed: int | None = None, max_cycles: int = EPISODE_LENGTH,
                  action_mode: str = "one-hot", adversary_reward: str = "distance"):

@@ -29,8 +29,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from . import plots, pretrained, scene, widgets  # noqa: E402
 from .config import Config  # noqa: E402
-from .env import AGENTS  # noqa: E402
-from .evaluation import EVAL_SEED, RATE_LABELS, random_policy  # noqa: E402
+from .env import AGENTS, RATE_LABELS  # noqa: E402
+from .evaluation import EVAL_SEED, random_policy  # noqa: E402
 from .plots import plot_returns  # noqa: E402
 from .training import train  # noqa: E402
 

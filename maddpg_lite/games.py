@@ -64,6 +64,33 @@ SCENARIOS = PAPER_SCENARIOS + ("collect_treasure_v1", "simple_formation_v1", "si
                                "simple_v3", "simple_world_comm_v3")
 """Every scenario mpe2 1.1.1 ships (``mpe2.all_modules``); :class:`Mpe2VecGame` runs any of them."""
 
+DEFAULT_MAX_CYCLES = 25
+"""mpe2's default episode length (``max_cycles``) in every scenario."""
+
+DEFAULT_SCENARIO = "simple_adversary_v3"
+"""The game of the book and of every lesson before lesson 08 (``Config.scenario``'s default)."""
+
+ADVERSARY_PREFIXES = ("adversary", "eve")
+"""mpe2 names its adversaries ``adversary_<i>`` (simple_adversary, simple_push, simple_tag,
+simple_world_comm) or ``eve_0`` (simple_crypto); every other agent is a good agent."""
+
+
+def adversary_mask(agents) -> np.ndarray:
+    """``(N,)`` bool, True for the adversaries among the agent names ``agents`` (:data:`ADVERSARY_PREFIXES`)."""
+    return np.array([str(name).startswith(ADVERSARY_PREFIXES) for name in agents], dtype=bool)
+
+
+def metric_groups(game) -> dict[str, tuple[str, ...]]:
+    """``{group: metric names}``: the game's own grouping (``game.metric_groups``, e.g.
+    simple_adversary's ``"deception"`` and ``"hedging"``), or one group ``"metrics"`` with every
+    metric (``{}`` for a game without metrics)."""
+    groups = getattr(game, "metric_groups", None)
+    if groups:
+        return dict(groups)
+    keys = tuple(game.metrics())
+    return {"metrics": keys} if keys else {}
+
+
 ACTION_MODES = ("one-hot", "soft")
 BACKENDS = ("auto", "numpy", "mpe2")
 
@@ -176,6 +203,8 @@ class Mpe2VecGame:
         self.obs_dims = tuple(int(first.observation_space(a).shape[0]) for a in self.agents)
         spaces = [first.action_space(a) for a in self.agents]
         self.action_dims = tuple(int(s.shape[0]) if action_mode == "soft" else int(s.n) for s in spaces)
+        self.adversaries = tuple(bool(m) for m in adversary_mask(self.agents))
+        """Per agent, True for an adversary (:func:`adversary_mask`; mpe2's ``agent.adversary`` agrees)."""
         self._worlds = [raw.world for raw in self._raw]
         self._pending_seeds = None if seed is None else [seed + k for k in range(num_envs)]
         self._last_obs = [[None] * num_envs for _ in self.agents]  # per agent, per slot
@@ -309,6 +338,16 @@ class Mpe2VecGame:
     def metrics(self) -> dict[str, np.ndarray]:
         """The game's measures of the current state; see :func:`game_metrics`."""
         return game_metrics(self)
+
+    @property
+    def metric_groups(self) -> dict[str, tuple[str, ...]]:
+        """simple_adversary (N=2) groups its metrics as :class:`~maddpg_lite.env.VecSimpleAdversary`
+        does; other games have one group (:func:`metric_groups`)."""
+        if self.scenario == "simple_adversary_v3" and adversary_metrics(self):
+            from .env import VecSimpleAdversary
+
+            return VecSimpleAdversary.metric_groups
+        return {}
 
     def close(self) -> None:
         for env in self._envs:
@@ -488,8 +527,12 @@ def make_vec_game(scenario: str, num_envs: int, seed: int | None = None, backend
                              "(mpe2's adversary reward is the distance)")
         return Mpe2VecGame(scenario, num_envs, seed=seed, max_cycles=max_cycles, action_mode=action_mode,
                            **mpe2_kwargs)
-    check_scenario_kwargs(scenario, mpe2_kwargs)
     defaults = scenario_keywords(scenario)
+    for key in mpe2_kwargs:
+        if key not in defaults and key not in _OWN_KEYWORDS:
+            raise ValueError(f"unknown game keyword {key!r} for simple_adversary_v3; known: "
+                             f"{', '.join([*_NUMPY_ADVERSARY_KEYWORDS, *defaults])}")
+    check_scenario_kwargs(scenario, mpe2_kwargs)
     for key, value in mpe2_kwargs.items():
         if key not in _RENDER_ONLY_KEYWORDS and value != defaults[key]:
             raise ValueError(f"simple_adversary_v3 with {key}={value!r} needs backend='mpe2' "
@@ -498,6 +541,26 @@ def make_vec_game(scenario: str, num_envs: int, seed: int | None = None, backend
 
     return VecSimpleAdversary(num_envs, seed=seed, max_cycles=max_cycles, action_mode=action_mode,
                               **{k: v for k, v in game_kwargs.items() if k in _NUMPY_ADVERSARY_KEYWORDS})
+
+
+def check_game(scenario: str, backend: str = "auto", action_mode: str = "one-hot", game_kwargs: dict | None = None,
+               max_cycles: int = 25) -> None:
+    """ValueError, one line, if :func:`make_vec_game` would refuse this game (unknown scenario,
+    backend or keyword, a value mpe2 rejects), or if the trainer cannot play it: soft actions for
+    an agent that moves and speaks (simple_reference, simple_world_comm). Builds one slot to find out."""
+    game = make_vec_game(scenario, 1, backend=backend, action_mode=action_mode, max_cycles=max_cycles,
+                         **(game_kwargs or {}))
+    if action_mode == "soft" and hasattr(game, "worlds"):
+        # the game takes mpe2's continuous layout [move (5), word (dim_c)], but an actor has ONE
+        # softmax: right for an agent that only moves or only speaks, not for one that does both
+        both = [a.name for a in game.worlds[0].agents if a.movable and not a.silent]
+        if both:
+            game.close()
+            raise ValueError(f"{scenario}: action_mode='soft' is refused: {', '.join(both)} both move and speak, "
+                             "and mpe2's continuous action (move and word in one vector) is not one softmax; "
+                             "use action_mode='one-hot'")
+    if hasattr(game, "close"):
+        game.close()
 
 
 # ----- speed --------------------------------------------------------------------------------------

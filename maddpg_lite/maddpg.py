@@ -47,34 +47,71 @@ def clip_grad_per_tensor(parameters, max_norm: float) -> None:
     torch._foreach_mul_(grads, list(scale.unbind()))
 
 
+def as_action_dims(action_dims, n_agents: int) -> tuple[int, ...]:
+    """``A`` (every agent the same) or ``(A_1..A_N)`` -> the tuple ``(A_1..A_N)``; ValueError
+    naming a bad value."""
+    dims = (action_dims,) * n_agents if isinstance(action_dims, (int, np.integer)) else tuple(action_dims)
+    if len(dims) != n_agents or not all(isinstance(a, (int, np.integer)) and a >= 1 for a in dims):
+        raise ValueError(f"action_dims must be one whole number >= 1 or one per agent ({n_agents}), "
+                         f"got action_dims={action_dims!r}")
+    return tuple(int(a) for a in dims)
+
+
+def per_agent(actions) -> list:
+    """Actions as a list of N per-agent ``(B, A_i)`` arrays or tensors: a ``(B, N, A)`` array or
+    tensor (every agent with A actions) is split along its agent axis, a list is kept."""
+    if isinstance(actions, torch.Tensor):
+        return list(actions.unbind(dim=1))
+    if isinstance(actions, np.ndarray):
+        return [actions[:, i] for i in range(actions.shape[1])]
+    return list(actions)
+
+
+def _same_shape(shape: dict) -> dict:
+    """A checkpoint's shape with ``n_actions=A`` written as ``action_dims=[A]*N``, so both forms compare equal."""
+    shape = dict(shape)
+    if "n_actions" in shape:
+        shape["action_dims"] = list(as_action_dims(shape.pop("n_actions"), len(shape["obs_dims"])))
+    return shape
+
+
 class MADDPG:
-    """Actors, critics, their targets and optimizers for N agents with A discrete actions.
+    """Actors, critics, their targets and optimizers for N agents; agent i has A_i discrete actions.
+
+    Actions travel as one ``(B, N, A)`` array or tensor when every agent has the same number
+    of actions A (simple_adversary: 5 each), or as a list of N per-agent ``(B, A_i)`` arrays
+    when they differ (speaker 3, listener 5); :func:`per_agent` turns either into the list.
 
     Args:
         obs_dims: observation size of each agent, e.g. ``(8, 10, 10)``.
-        n_actions: A.
+        action_dims: A (every agent) or ``(A_1..A_N)``; ``n_actions`` is accepted as its old name.
         centralized: True: critic i takes ``x = (o_1..o_N)`` and ``(a_1..a_N)``
-            (``sum(obs_dims) + N*A`` inputs); False: only ``(o_i, a_i)``.
+            (``sum(obs_dims) + sum(A_j)`` inputs); False: only ``(o_i, a_i)``.
         action_mode: ``"one-hot"`` (the book: straight-through hard samples) or ``"soft"``
             (the paper's code: soft Gumbel-softmax samples everywhere, see :class:`~maddpg_lite.config.Config`).
         grad_clip: if > 0, every weight tensor's gradient is clipped to this norm before each
             optimizer step (:func:`clip_grad_per_tensor`).
     """
 
-    def __init__(self, obs_dims, n_actions: int, hidden_dim: int = 64, actor_lr: float = 1e-2,
+    def __init__(self, obs_dims, action_dims=None, hidden_dim: int = 64, actor_lr: float = 1e-2,
                  critic_lr: float = 1e-2, gamma: float = 0.95, tau: float = 1e-2,
                  gumbel_tau: float = 1.0, centralized: bool = True, action_mode: str = "one-hot",
-                 grad_clip: float = 0.0):
+                 grad_clip: float = 0.0, n_actions=None):
         self.obs_dims = tuple(int(d) for d in obs_dims)
         self.n_agents = len(self.obs_dims)
-        self.n_actions = n_actions
+        self.action_dims = as_action_dims(n_actions if action_dims is None else action_dims, self.n_agents)
+        """``(A_1..A_N)``: actions per agent."""
+        self.uniform = len(set(self.action_dims)) == 1
+        """True when every agent has the same number of actions: actions are then ``(B, N, A)``."""
+        self.n_actions = self.action_dims[0] if self.uniform else None
+        """A when every agent has A actions, else None (see :attr:`action_dims`)."""
         self.hidden_dim = hidden_dim
         self.gamma, self.tau, self.gumbel_tau = gamma, tau, gumbel_tau
         self.centralized = centralized
         if action_mode not in ("one-hot", "soft"):
             raise ValueError(f"action_mode must be one-hot or soft, got action_mode={action_mode!r}")
         self.action_mode, self.grad_clip = action_mode, grad_clip
-        self.actors = [mlp(d, n_actions, hidden_dim) for d in self.obs_dims]
+        self.actors = [mlp(d, a, hidden_dim) for d, a in zip(self.obs_dims, self.action_dims)]
         self.critics = [mlp(self.critic_input_dim(i), 1, hidden_dim) for i in range(self.n_agents)]
         self.target_actors = [copy.deepcopy(net).requires_grad_(False) for net in self.actors]
         self.target_critics = [copy.deepcopy(net).requires_grad_(False) for net in self.critics]
@@ -84,10 +121,16 @@ class MADDPG:
                                   for net in self.critics]
 
     @classmethod
-    def from_config(cls, config, obs_dims=None, n_actions=None) -> "MADDPG":
-        from .env import N_ACTIONS, OBS_DIMS
+    def from_config(cls, config, obs_dims=None, action_dims=None) -> "MADDPG":
+        """A MADDPG with ``config``'s hyper-parameters, for ``obs_dims`` and ``action_dims`` or,
+        without them, for the game ``config`` names (``config.scenario`` and its keywords)."""
+        if obs_dims is None or action_dims is None:
+            from .evaluation import env_kwargs
+            from .games import make_vec_game
 
-        return cls(obs_dims or OBS_DIMS, n_actions or N_ACTIONS, hidden_dim=config.hidden_dim,
+            game = make_vec_game(num_envs=1, **env_kwargs(config))
+            obs_dims, action_dims = obs_dims or game.obs_dims, action_dims or game.action_dims
+        return cls(obs_dims, action_dims, hidden_dim=config.hidden_dim,
                    actor_lr=config.actor_lr, critic_lr=config.critic_lr, gamma=config.gamma,
                    tau=config.tau, gumbel_tau=config.gumbel_tau, centralized=config.centralized,
                    action_mode=config.action_mode, grad_clip=config.grad_clip)
@@ -95,15 +138,15 @@ class MADDPG:
     # ----- the critic's view -------------------------------------------------------
     def critic_input_dim(self, i: int) -> int:
         if self.centralized:
-            return sum(self.obs_dims) + self.n_agents * self.n_actions  # 28 + 15 = 43 here
-        return self.obs_dims[i] + self.n_actions
+            return sum(self.obs_dims) + sum(self.action_dims)  # 28 + 15 = 43 in simple_adversary
+        return self.obs_dims[i] + self.action_dims[i]
 
     def critic_input(self, i: int, obs, actions) -> torch.Tensor:
         """Concatenate what critic i sees.
 
         Args:
             obs: per agent ``(B, obs_dim_j)``.
-            actions: per agent ``(B, A)``.
+            actions: per agent ``(B, A_j)``.
 
         Returns:
             ``(B, critic_input_dim(i))``: ``(o_1..o_N, a_1..a_N)`` or ``(o_i, a_i)``.
@@ -126,29 +169,33 @@ class MADDPG:
                 ``{name: array}`` in agent order).
             explore: True: Gumbel-softmax samples (training): one-hot straight-through
                 samples, or soft samples with ``action_mode="soft"``. False: greedy one-hots.
-            gumbel_noise: optional ``(K, N, A)`` Gumbel noise for the samples (implies
-                ``explore``); a seeded evaluation of a soft policy passes it.
+            gumbel_noise: optional Gumbel noise for the samples, ``(K, N, A)`` or per agent
+                ``(K, A_i)`` (implies ``explore``); a seeded evaluation of a soft policy passes it.
 
         Returns:
-            ``(K, N, A)`` float32 actions: one-hot rows (``.argmax(-1)`` gives the env's
-            integers) or, in soft mode when sampling, points of the simplex.
+            float32 actions, ``(K, N, A)`` (every agent with A actions) or a list of N
+            ``(K, A_i)``: one-hot rows (``.argmax(-1)`` gives the env's integers) or, in soft
+            mode when sampling, points of the simplex.
         """
         if isinstance(obs, dict):
             obs = list(obs.values())
         hard = self.action_mode == "one-hot"
+        noise = None if gumbel_noise is None else per_agent(gumbel_noise)
         out = []
         for i, (actor, o) in enumerate(zip(self.actors, obs)):
             logits = actor(torch.as_tensor(o, dtype=torch.float32))
-            if explore or gumbel_noise is not None:
-                g = None if gumbel_noise is None else torch.as_tensor(gumbel_noise[:, i])
+            if explore or noise is not None:
+                g = None if noise is None else torch.as_tensor(noise[i])
                 out.append(gumbel_softmax(logits, self.gumbel_tau, hard=hard, gumbel=g))
             else:
                 out.append(onehot_from_logits(logits))
-        return torch.stack(out, dim=1).numpy()
+        if self.uniform:
+            return torch.stack(out, dim=1).numpy()
+        return [a.numpy() for a in out]
 
     # ----- the two losses -------------------------------------------------------------
     def target_actions(self, next_obs) -> list[torch.Tensor]:
-        """The target actors' actions ``a'_j`` at ``x'``, per agent ``(B, A)``: greedy one-hots
+        """The target actors' actions ``a'_j`` at ``x'``, per agent ``(B, A_j)``: greedy one-hots
         ``onehot(mu'_j(o'_j))``, or in soft mode soft Gumbel-softmax samples of ``mu'_j(o'_j)``."""
         with torch.no_grad():
             if self.action_mode == "soft":
@@ -171,7 +218,7 @@ class MADDPG:
         with torch.no_grad():
             target_q = self.q_value(self.target_critics[i], i, batch.next_obs, next_actions)  # (B,)
             y = critic_target(batch.rewards[:, i], target_q, batch.dones[:, i], self.gamma)  # (B,)
-        actions = batch.actions.unbind(dim=1)
+        actions = per_agent(batch.actions)
         q = self.q_value(self.critics[i], i, batch.obs, actions)  # (B,)
         assert q.shape == y.shape, (q.shape, y.shape)
         return F.mse_loss(q, y)
@@ -183,8 +230,8 @@ class MADDPG:
         Gumbel-softmax sample, or in soft mode the soft sample itself, so gradients reach
         ``actors[i]``); the others' actions are the ones stored in the batch.
         """
-        logits = self.actors[i](batch.obs[i])  # (B, A)
-        actions = list(batch.actions.unbind(dim=1))
+        logits = self.actors[i](batch.obs[i])  # (B, A_i)
+        actions = per_agent(batch.actions)
         actions[i] = gumbel_softmax(logits, self.gumbel_tau, hard=self.action_mode == "one-hot")
         q = self.q_value(self.critics[i], i, batch.obs, actions)  # (B,)
         return -q.mean() + ACTOR_LOGIT_PENALTY * (logits ** 2).mean()
@@ -246,8 +293,10 @@ class MADDPG:
 
     # ----- checkpoints -------------------------------------------------------------------
     def _shape(self) -> dict:
-        return dict(obs_dims=list(self.obs_dims), n_actions=self.n_actions,
-                    hidden_dim=self.hidden_dim, centralized=self.centralized)
+        # n_actions (one number) when every agent has the same, as checkpoints always stored it
+        actions = dict(n_actions=self.n_actions) if self.uniform else dict(action_dims=list(self.action_dims))
+        return dict(obs_dims=list(self.obs_dims), **actions, hidden_dim=self.hidden_dim,
+                    centralized=self.centralized)
 
     def save(self, path, targets: bool = True, critics: bool = True, **extra) -> None:
         """Write actors, critics and (unless ``targets=False``, which halves the file) the
@@ -295,7 +344,7 @@ class MADDPG:
     def load_weights(self, path, state=None) -> None:
         """Copy the networks stored in ``path`` into this MADDPG; ``ValueError`` if their shapes differ."""
         state = state or self.read_checkpoint(path)
-        if state["shape"] != self._shape():
+        if _same_shape(state["shape"]) != _same_shape(self._shape()):
             raise ValueError(f"checkpoint {path} has shape {state['shape']}, but this run needs {self._shape()}")
         for key, fallback in [("actors", "actors"), ("critics", "critics"),
                               ("target_actors", "actors"), ("target_critics", "critics")]:

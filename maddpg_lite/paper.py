@@ -36,7 +36,8 @@ from pathlib import Path
 
 from .config import PRESETS, Config, quick_mode
 from .env import AGENTS
-from .evaluation import DECEPTION_KEYS, HEDGING_KEYS, baselines, env_kwargs, evaluate, team_policy
+from .env import DECEPTION_KEYS, HEDGING_KEYS
+from .evaluation import baselines, env_kwargs, evaluate, team_policy
 from .maddpg import MADDPG
 from .study import _round, mean_ci, run_jobs
 

@@ -22,29 +22,41 @@ def smooth(values, window: int = 9) -> np.ndarray:
     return np.array([values[max(0, i - half): i + half + 1].mean() for i in range(len(values))])
 
 
-def plot_returns(history, baselines=None, ax=None, title="MADDPG on simple_adversary"):
+def plot_returns(history, baselines=None, ax=None, title="MADDPG on simple_adversary", agents=AGENTS,
+                 adversaries=None):
     """Mean greedy return per evaluation (faint) and smoothed (bold), with the random
-    and no-op baselines as dotted and dashed lines. Returns the figure."""
+    and no-op baselines as dotted and dashed lines (one per team: the first adversary and the
+    first good agent). ``agents``: the names whose returns ``history`` holds (simple_adversary's
+    by default); ``adversaries``: per agent, True for an adversary (default: names starting with
+    "adversary" or "eve"). Returns the figure."""
     import matplotlib.pyplot as plt
+
+    from .games import adversary_mask
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4))
     fig = ax.figure
+    agents = list(agents)
+    adversaries = adversary_mask(agents) if adversaries is None else np.asarray(adversaries, dtype=bool)
+    palette = plt.get_cmap("tab10").colors
+    colors = {name: AGENT_COLORS.get(name, palette[i % len(palette)]) for i, name in enumerate(agents)}
     episodes = [row["episode"] for row in history]
-    for name in AGENTS:
+    for i, name in enumerate(agents):
         values = [row[name] for row in history]
-        style = dict(color=AGENT_COLORS[name], ls="--" if name == "agent_1" else "-")
+        style = dict(color=colors[name], ls="--" if i % 2 == 0 and i > 0 and not adversaries[i] else "-")
         ax.plot(episodes, values, alpha=0.25, **style)
         ax.plot(episodes, smooth(values), lw=2, label=name, **style)
+    first = [int(np.flatnonzero(adversaries == side)[0]) for side in (True, False) if (adversaries == side).any()]
+    teams = [(agents[i], "adversary" if adversaries[i] else "good agents") for i in first]
     if baselines:
         for key, ls in [("random", ":"), ("noop", "-.")]:
             if key in baselines:
-                for name in ("adversary_0", "agent_0"):
-                    ax.axhline(baselines[key]["returns"][name], color=AGENT_COLORS[name], ls=ls, lw=1,
-                               label=f"{key} policy: {'adversary' if name == 'adversary_0' else 'good agents'}")
+                for name, team in teams:
+                    ax.axhline(baselines[key]["returns"][name], color=colors[name], ls=ls, lw=1,
+                               label=f"{key} policy: {team}")
     ax.axhline(0, color="gray", lw=0.5)
     ax.set_xlabel("training episode")
-    ax.set_ylabel("mean return per 25-step episode")
+    ax.set_ylabel("mean return per episode")
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
     return fig

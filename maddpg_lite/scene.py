@@ -130,7 +130,7 @@ def rollout_scenes(policy, seed: int) -> list[dict]:
     policy = as_policy(policy)
     env = VecSimpleAdversary(1, action_mode="soft" if plays_soft(policy) else "one-hot")
     obs = env.reset(seeds=[seed])
-    reset_policy(policy, [seed])  # a soft policy's noise comes from the episode's seed, as in evaluate
+    reset_policy(policy, [seed], env)  # a soft policy's noise comes from the episode's seed, as in evaluate
     scenes = [scene_of(env)]
     truncated = np.zeros(1, dtype=bool)
     while not truncated.all():

@@ -36,8 +36,8 @@ import numpy as np
 import torch
 
 from .config import Config, quick_mode
-from .env import AGENTS, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
-from .evaluation import DECEPTION_KEYS, EVAL_SEED, HEDGING_KEYS, RATE_LABELS, evaluate, noop_policy, random_policy, team_policy
+from .env import AGENTS, DECEPTION_KEYS, HEDGING_KEYS, N_ACTIONS, OBS_DIMS, RATE_LABELS, VecSimpleAdversary
+from .evaluation import EVAL_SEED, evaluate, noop_policy, random_policy, team_policy
 from .maddpg import MADDPG
 from .plots import AGENT_COLORS, smooth
 

@@ -1,12 +1,13 @@
-"""Train MADDPG on simple_adversary: the loop, its outputs, and the command line of
-the main job ``python -m maddpg_lite.train``.
+"""Train MADDPG on an MPE game (simple_adversary by default): the loop, its outputs, and the
+command line of the main job ``python -m maddpg_lite.train``.
 
 The loop is the source's pseudo-code with K games stepped together::
 
     for each round of K episodes:
         reset the K games
-        for t = 1..25:
+        for t = 1..episode_length (or until every game has ended):
             act with exploration (Gumbel-softmax), step, store (x, a, r, x', done) in D
+            (only for the games still running before the step)
             every `update_interval` env steps, once D holds `minimal_size`:
                 sample a batch; update each critic, each actor; soft-update the targets
         every `eval_interval` episodes: greedy evaluation on fixed seeds
@@ -31,12 +32,9 @@ from tqdm.auto import tqdm
 
 from .buffer import ReplayBuffer
 from .config import PRESETS, Config, field_docs
-from .env import AGENTS, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
-from .evaluation import DECEPTION_KEYS, baselines, env_kwargs, evaluate
-from .maddpg import MADDPG
-
-HISTORY_COLUMNS = ["episode", *AGENTS]
-DECEPTION_COLUMNS = ["episode", *DECEPTION_KEYS]
+from .evaluation import baselines, env_kwargs, evaluate
+from .games import make_vec_game, metric_groups
+from .maddpg import MADDPG, per_agent
 
 
 @dataclasses.dataclass
@@ -47,7 +45,7 @@ class TrainResult:
     buffer: ReplayBuffer
     """The replay buffer D as training left it (rewards scaled by ``config.reward_scale``)."""
     history: list[dict]
-    """One row per evaluation: episode, the three mean returns and the deception rates."""
+    """One row per evaluation: episode, each agent's mean return and the game's metrics (last step)."""
     summary: dict
     """The content of summary.json."""
 
@@ -62,10 +60,10 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
 
     Args:
         config: the hyper-parameters.
-        out_dir: if given, write summary.json, history.csv, deception.csv, returns.png
-            and checkpoint.pt there when the run ends (also after Ctrl-C); history.csv and
-            deception.csv are also rewritten after every evaluation, so a killed run keeps
-            its curves so far.
+        out_dir: if given, write summary.json, history.csv, one CSV per metric group of the
+            game (simple_adversary: deception.csv and hedging.csv; other games: metrics.csv),
+            returns.png and checkpoint.pt there when the run ends (also after Ctrl-C); the CSVs
+            are also rewritten after every evaluation, so a killed run keeps its curves so far.
         progress: show a progress bar with the latest evaluation returns.
         init_from: optional checkpoint to start from (must have the same network shapes).
     """
@@ -73,13 +71,15 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    maddpg = MADDPG.from_config(config)
+    game = env_kwargs(config)  # scenario, backend, action mode and the game's keywords, for training and evaluation
+    env = make_vec_game(num_envs=config.num_envs, **game)
+    agents, action_dims = env.agents, env.action_dims
+    maddpg = MADDPG.from_config(config, env.obs_dims, action_dims)
     if init_from is not None:
         maddpg.load_weights(init_from)
-    game = env_kwargs(config)  # action mode and the game's keywords, for training and evaluation alike
-    env = VecSimpleAdversary(config.num_envs, max_cycles=config.episode_length, **game)
-    env.reset(seeds=training_env_seeds(config))
-    buffer = ReplayBuffer(config.buffer_size, OBS_DIMS, N_ACTIONS)
+    obs = env.reset(seeds=training_env_seeds(config))
+    buffer = ReplayBuffer(config.buffer_size, env.obs_dims, action_dims)
+    groups = metric_groups(env)
 
     history: list[dict] = []
     env_steps = update_rounds = 0
@@ -89,41 +89,54 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
     bar = tqdm(total=config.episodes, unit="ep", disable=not progress, dynamic_ncols=True)
     try:
         while episodes_done < config.episodes:
-            obs = env.reset() if episodes_done else env.observations()
+            if episodes_done:  # the first round plays the games reset with their seeds above
+                obs = env.reset()
             obs = list(obs.values())
+            running = np.ones(config.num_envs, dtype=bool)  # games still on before this step
             for _ in range(config.episode_length):
-                actions = maddpg.act(obs, explore=True)  # (K, N, A): one-hot, or soft samples
+                actions = maddpg.act(obs, explore=True)  # (K, N, A) or per agent (K, A_i): one-hot, or soft samples
                 if config.explore_eps > 0:  # epsilon-random rows on top of the Gumbel-softmax samples
-                    random_rows = rng.random(actions.shape[:2]) < config.explore_eps  # (K, N)
-                    actions[random_rows] = np.eye(N_ACTIONS, dtype=np.float32)[
-                        rng.integers(N_ACTIONS, size=int(random_rows.sum()))]
-                next_obs, rewards, terminated, _ = env.step(
-                    actions if config.action_mode == "soft" else actions.argmax(-1))
+                    actions = random_rows(actions, action_dims, config.explore_eps, rng)
+                if config.action_mode == "soft":
+                    env_actions = actions
+                else:
+                    env_actions = np.stack([a.argmax(-1) for a in per_agent(actions)], axis=1)  # (K, N) integers
+                next_obs, rewards, terminated, truncated = env.step(env_actions)
                 next_obs = list(next_obs.values())
                 # done = termination only: a truncated episode still bootstraps from its real x'
-                dones = np.repeat(terminated[:, None], len(AGENTS), axis=1)
-                buffer.add(obs, actions, rewards * config.reward_scale, next_obs, dones)
+                dones = np.repeat(terminated[:, None], len(agents), axis=1)
+                if running.all():
+                    buffer.add(obs, actions, rewards * config.reward_scale, next_obs, dones)
+                    stored = config.num_envs
+                else:  # a game that ended earlier is frozen until the next reset: store nothing for it
+                    keep = running
+                    buffer.add([o[keep] for o in obs], _rows(actions, keep), rewards[keep] * config.reward_scale,
+                               [o[keep] for o in next_obs], dones[keep])
+                    stored = int(keep.sum())
                 obs = next_obs
-                env_steps += config.num_envs
+                env_steps += stored
                 mark = env_steps // config.update_interval
                 if mark > update_mark:
                     if len(buffer) >= config.minimal_size:
                         for _ in range(mark - update_mark):
                             if config.per_agent_batches:  # the paper's code: a batch per agent
-                                batch = buffer.sample_many(len(AGENTS), config.batch_size, rng)
+                                batch = buffer.sample_many(len(agents), config.batch_size, rng)
                             else:
                                 batch = buffer.sample(config.batch_size, rng)
                             maddpg.update(batch)
                             update_rounds += 1
                     update_mark = mark
+                running = ~(terminated | truncated)
+                if not running.any():
+                    break
             episodes_done += config.num_envs
             bar.update(config.num_envs)
             if episodes_done // config.eval_interval > len(history) or episodes_done == config.episodes:
                 result = evaluate(maddpg, config.eval_episodes, env_kwargs=game)
-                history.append({"episode": episodes_done, **result["returns"], **result["deception"]})
+                history.append({"episode": episodes_done, **result["returns"], **result["metrics"]})
                 if out_dir is not None:
-                    write_history(history, Path(out_dir))
-                bar.set_postfix({name: f"{result['returns'][name]:+.1f}" for name in AGENTS})
+                    write_history(history, Path(out_dir), agents, groups)
+                bar.set_postfix({name: f"{result['returns'][name]:+.1f}" for name in agents})
     except KeyboardInterrupt:
         interrupted = True
         print(f"\ninterrupted after {episodes_done} episodes; evaluating and saving what was learned",
@@ -132,12 +145,16 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
         bar.close()
 
     final = evaluate(maddpg, config.final_eval_episodes, env_kwargs=game)
+    measured = [*groups, "metrics_over_frames"]  # the game's metrics at the last step, and over all frames
     summary = {
+        "scenario": config.scenario,
+        "agents": list(agents),
+        "adversaries": [bool(a) for a in env.adversaries],
+        "metric_groups": {group: list(keys) for group, keys in groups.items()},
         "final_returns": final["returns"],
         "final_returns_std": final["returns_std"],
-        "deception": final["deception"],
-        "hedging": final["hedging"],
-        "baselines": {name: {"returns": b["returns"], "deception": b["deception"], "hedging": b["hedging"]}
+        **{key: final[key] for key in measured},
+        "baselines": {name: {"returns": b["returns"], **{key: b[key] for key in measured}}
                       for name, b in baselines(config.final_eval_episodes, env_kwargs=game).items()},
         "eval_episodes": config.final_eval_episodes,
         "episodes": episodes_done,
@@ -153,13 +170,31 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
     return result
 
 
+def random_rows(actions, action_dims, eps: float, rng: np.random.Generator):
+    """Replace each agent's action, with probability ``eps`` per game and agent, by a uniformly
+    random one-hot (in place). ``actions``: ``(K, N, A)`` or per agent ``(K, A_i)``."""
+    if isinstance(actions, np.ndarray):  # every agent with A actions: one draw for all
+        rows = rng.random(actions.shape[:2]) < eps  # (K, N)
+        actions[rows] = np.eye(action_dims[0], dtype=np.float32)[rng.integers(action_dims[0], size=int(rows.sum()))]
+        return actions
+    for a, size in zip(actions, action_dims):
+        rows = rng.random(len(a)) < eps  # (K,)
+        a[rows] = np.eye(size, dtype=np.float32)[rng.integers(size, size=int(rows.sum()))]
+    return actions
+
+
+def _rows(actions, keep: np.ndarray):
+    """The rows ``keep`` of ``(K, N, A)`` actions or of each per-agent ``(K, A_i)``."""
+    return actions[keep] if isinstance(actions, np.ndarray) else [a[keep] for a in actions]
+
+
 def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     tmp.replace(path)
 
 
-def history_csv(history: list[dict], columns=HISTORY_COLUMNS) -> str:
+def history_csv(history: list[dict], columns) -> str:
     """CSV text of the chosen columns; returns with 4 decimals, so equal runs give equal bytes."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -169,23 +204,32 @@ def history_csv(history: list[dict], columns=HISTORY_COLUMNS) -> str:
     return buf.getvalue()
 
 
-def write_history(history: list[dict], out: Path) -> None:
-    """history.csv and deception.csv in ``out`` (each replaced whole, never half-written)."""
+def write_history(history: list[dict], out: Path, agents, groups: dict) -> None:
+    """history.csv (each agent's mean return) and one ``<group>.csv`` per metric group in
+    ``out`` (each replaced whole, never half-written)."""
     out.mkdir(parents=True, exist_ok=True)
-    _write_text(out / "history.csv", history_csv(history))
-    _write_text(out / "deception.csv", history_csv(history, DECEPTION_COLUMNS))
+    _write_text(out / "history.csv", history_csv(history, ["episode", *agents]))
+    for group, keys in groups.items():
+        _write_text(out / f"{group}.csv", history_csv(history, ["episode", *keys]))
+
+
+def output_names(groups: dict) -> list[str]:
+    """The files a run writes to ``--out``, for a game with metric ``groups``."""
+    return ["summary.json", "history.csv", *(f"{g}.csv" for g in groups), "returns.png", "checkpoint.pt"]
 
 
 def write_outputs(result: TrainResult, out: Path) -> None:
-    """summary.json, history.csv, deception.csv, returns.png, checkpoint.pt in ``out``."""
+    """summary.json, history.csv, the metric CSVs, returns.png, checkpoint.pt in ``out``."""
     from .plots import plot_returns
 
-    write_history(result.history, out)
+    s = result.summary
+    write_history(result.history, out, s["agents"], s["metric_groups"])
     _write_text(out / "summary.json", json.dumps(result.summary, indent=2) + "\n")
     result.maddpg.save(out / "checkpoint.pt", config=result.summary["config"],
                        final_returns=result.summary["final_returns"],
                        eval_episodes=result.summary["eval_episodes"])
-    fig = plot_returns(result.history, result.summary["baselines"])
+    fig = plot_returns(result.history, s["baselines"], agents=s["agents"], adversaries=s["adversaries"],
+                       title=f"{'MADDPG' if s['config']['centralized'] else 'DDPG'} on {s['scenario']}")
     fig.savefig(out / "returns.png.tmp.png", dpi=120, bbox_inches="tight")
     (out / "returns.png.tmp.png").replace(out / "returns.png")
     import matplotlib.pyplot as plt
@@ -202,14 +246,21 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def parse_game_kwargs(items) -> dict:
-    """``["adversary_reward=squared", ...]`` -> ``{"adversary_reward": "squared"}``; ValueError
-    naming an item without ``=``."""
+    """``["adversary_reward=squared", "N=3"]`` -> ``{"adversary_reward": "squared", "N": 3}``:
+    a value that reads as a Python number, bool or None becomes one, anything else stays a
+    string; ValueError naming an item without ``=``."""
+    import ast
+
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ValueError(f"--game-kwargs takes KEY=VALUE items, got {item!r}")
-        out[key] = value
+        try:
+            parsed = ast.literal_eval(value)
+            out[key] = parsed if isinstance(parsed, (int, float, bool, type(None))) else value
+        except (ValueError, SyntaxError):
+            out[key] = value
     return out
 
 
@@ -218,8 +269,9 @@ def build_parser(prog: str = "python -m maddpg_lite.train") -> argparse.Argument
     ``--preset``, ``--out``, ``--checkpoint`` and ``--no-progress``. Config flags that are not
     given stay out of the parsed namespace, so that a preset can fill them."""
     parser = _OneLineParser(prog=prog, description=(
-        "Train MADDPG on MPE simple_adversary (the source chapter's recipe by default) and write "
-        "summary.json, history.csv, deception.csv, returns.png and checkpoint.pt to --out."))
+        "Train MADDPG on an MPE game (simple_adversary and the source chapter's recipe by default) and "
+        "write summary.json, history.csv, the game's metrics (deception.csv and hedging.csv for "
+        "simple_adversary, metrics.csv for the others), returns.png and checkpoint.pt to --out."))
     docs = field_docs(Config)
     defaults = Config()
     for f in dataclasses.fields(Config):
@@ -236,7 +288,7 @@ def build_parser(prog: str = "python -m maddpg_lite.train") -> argparse.Argument
     parser.add_argument("--preset", default="book", choices=list(PRESETS),
                         help="a named recipe (maddpg_lite.config.PRESETS); the flags above override it (default: book)")
     parser.add_argument("--out", default=None, metavar="DIR",
-                        help="output folder (default: runs/maddpg-seedS, or runs/ddpg-seedS; with a preset other than book, runs/PRESET-maddpg-seedS)")
+                        help="output folder (default: runs/maddpg-seedS, or runs/ddpg-seedS; with a preset other than book, runs/PRESET-maddpg-seedS; on another game, runs/SCENARIO-maddpg-seedS)")
     parser.add_argument("--checkpoint", default=None, metavar="PATH",
                         help="start from the networks of this checkpoint.pt")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -257,19 +309,21 @@ def main(argv=None) -> int:
     try:
         config = config_from_args(args)
         if args.checkpoint is not None:  # check it before anything is trained or written
-            probe = MADDPG.from_config(config)
-            probe.load_weights(args.checkpoint)
+            probe = make_vec_game(num_envs=1, **env_kwargs(config))
+            MADDPG.from_config(config, probe.obs_dims, probe.action_dims).load_weights(args.checkpoint)
     except ValueError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     prefix = "" if args.preset == "book" else f"{args.preset}-"
+    if config.scenario != Config.scenario:
+        prefix = f"{config.scenario}-{prefix}"
     out = Path(args.out or f"runs/{prefix}{'maddpg' if config.centralized else 'ddpg'}-seed{config.seed}")
     if out.exists() and not out.is_dir():
         print(f"{parser.prog}: error: --out {out} exists and is not a folder", file=sys.stderr)
         return 2
     result = train(config, out_dir=out, progress=not args.no_progress, init_from=args.checkpoint)
     s = result.summary
-    print(f"wrote {out}/ (summary.json, history.csv, deception.csv, returns.png, checkpoint.pt)")
+    print(f"wrote {out}/ ({', '.join(output_names(s['metric_groups']))})")
     print("final returns: " + ", ".join(f"{k} {v:+.2f}" for k, v in s["final_returns"].items())
           + f"  [{s['env_steps']} env steps, {s['update_rounds']} update rounds, {s['wall_seconds']:.1f} s]")
     return 130 if s["interrupted"] else 0

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from maddpg_lite.env import AGENTS
-from maddpg_lite.evaluation import DECEPTION_KEYS, evaluate, noop_policy, random_policy
+from maddpg_lite.env import DECEPTION_KEYS
+from maddpg_lite.evaluation import evaluate, noop_policy, random_policy
 from maddpg_lite.maddpg import MADDPG
 from maddpg_lite.training import main
 
@@ -72,7 +73,7 @@ def test_cli_run_succeeds_and_reports(cli_run, summary):
     proc, out = cli_run
     assert "Traceback" not in proc.stderr
     assert f"{summary['update_rounds']} update rounds" in proc.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "deception.csv", "history.csv",
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "deception.csv", "hedging.csv", "history.csv",
                                                      "returns.png", "summary.json"]
 
 

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from maddpg_lite.env import (AGENTS, EPISODE_LENGTH, N_ACTIONS, OBS_DIMS, ON_LANDMARK_DISTANCE,
+from maddpg_lite.env import (AGENTS, DECEPTION_KEYS, EPISODE_LENGTH, N_ACTIONS, OBS_DIMS, ON_LANDMARK_DISTANCE,
                              VecSimpleAdversary, check_game_kwargs, make_env)
-from maddpg_lite.evaluation import (DECEPTION_KEYS, EVAL_SEED, evaluate, greedy_policy, noop_policy,
-                                    random_policy)
+from maddpg_lite.evaluation import EVAL_SEED, evaluate, greedy_policy, noop_policy, random_policy
 from maddpg_lite.maddpg import MADDPG
 
 torch.set_num_threads(1)  # tiny networks: one thread is fastest on a shared 2-core machine

@@ -125,7 +125,9 @@ def test_soft_evaluation_is_seeded_per_episode():
 
 def test_team_policy_mixes_a_soft_and_a_greedy_side():
     soft, greedy = make_maddpg(action_mode="soft"), make_maddpg(seed=4)
-    obs = {f"a{i}": np.random.default_rng(i).normal(size=(3, d)).astype(np.float32) for i, d in enumerate(OBS_DIMS)}
+    # teams go by name: adversary_0 from one policy, agent_0 and agent_1 from the other
+    obs = {name: np.random.default_rng(i).normal(size=(3, d)).astype(np.float32)
+           for i, (name, d) in enumerate(zip(("adversary_0", "agent_0", "agent_1"), OBS_DIMS))}
     team = team_policy(adversary=greedy, good=soft)
     team.reset([0, 1, 2])
     actions = team(obs)
