@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .buffer import Batch
-from .functional import critic_target, gumbel_softmax, onehot_from_logits, soft_update
+from .functional import critic_target, gumbel_softmax, onehot_from_logits
 
 ACTOR_LOGIT_PENALTY = 1e-3
 """Weight of ``mean(logits^2)`` in the actor loss: keeps the logits, hence the Gumbel-softmax, from saturating."""
@@ -119,6 +119,11 @@ class MADDPG:
         self.actor_optimizers = [torch.optim.Adam(net.parameters(), lr=actor_lr, foreach=True) for net in self.actors]
         self.critic_optimizers = [torch.optim.Adam(net.parameters(), lr=critic_lr, foreach=True)
                                   for net in self.critics]
+        # parameter lists made once: walking a module's parameters costs more than the small steps on them
+        self._actor_params = [list(net.parameters()) for net in self.actors]
+        self._critic_params = [list(net.parameters()) for net in self.critics]
+        self._target_params = [p for net in self.target_actors + self.target_critics for p in net.parameters()]
+        self._source_params = [p for net in self.actors + self.critics for p in net.parameters()]
 
     @classmethod
     def from_config(cls, config, obs_dims=None, action_dims=None) -> "MADDPG":
@@ -263,33 +268,39 @@ class MADDPG:
             loss = self.critic_loss(i, batch_i, next_actions)
             self.critic_optimizers[i].zero_grad()
             loss.backward()
-            self._clip(self.critics[i])
+            self._clip(self._critic_params[i])
             self.critic_optimizers[i].step()
             critic_losses.append(loss.item())
 
             # the actor step needs gradients for actor i only: freezing critic i skips the
             # critic-weight gradients that backward() would compute and the next critic step discard
-            self.critics[i].requires_grad_(False)
+            critic_params = self._critic_params[i]
+            for p in critic_params:
+                p.requires_grad_(False)
             try:
                 loss = self.actor_loss(i, batch_i)
                 self.actor_optimizers[i].zero_grad()
                 loss.backward()
-                self._clip(self.actors[i])
+                self._clip(self._actor_params[i])
                 self.actor_optimizers[i].step()
             finally:
-                self.critics[i].requires_grad_(True)
+                for p in critic_params:
+                    p.requires_grad_(True)
             actor_losses.append(loss.item())
         self.update_targets()
         return {"critic_loss": critic_losses, "actor_loss": actor_losses}
 
-    def _clip(self, net: nn.Module) -> None:
+    def _clip(self, params: list) -> None:
         if self.grad_clip > 0:
-            clip_grad_per_tensor(net.parameters(), self.grad_clip)
+            clip_grad_per_tensor(params, self.grad_clip)
 
     def update_targets(self) -> None:
-        """``theta' <- tau*theta + (1-tau)*theta'`` for every target actor and critic."""
-        for target, net in zip(self.target_actors + self.target_critics, self.actors + self.critics):
-            soft_update(target, net, self.tau)
+        """``theta' <- tau*theta + (1-tau)*theta'`` for every target actor and critic: the
+        arithmetic of :func:`~maddpg_lite.functional.soft_update` (multiply, then add ``tau``
+        times the source), done for all target tensors at once."""
+        with torch.no_grad():
+            torch._foreach_mul_(self._target_params, 1.0 - self.tau)
+            torch._foreach_add_(self._target_params, self._source_params, alpha=self.tau)
 
     # ----- checkpoints -------------------------------------------------------------------
     def _shape(self) -> dict:

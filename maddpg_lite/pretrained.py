@@ -20,6 +20,8 @@ RECIPES = {
     "ddpg_seed0": dict(seed=0, centralized=False),
     "maddpg_long_seed0": dict(seed=0, centralized=True, episodes=20_000),
     "maddpg_paper_seed0": {**PRESETS["paper"], "seed": 0, "centralized": True},
+    "maddpg_spread_seed0": dict(scenario="simple_spread_v3", seed=0, centralized=True),
+    "maddpg_tag_seed0": dict(scenario="simple_tag_v3", seed=0, centralized=True),
 }
 """Name -> Config overrides of the source recipe."""
 
@@ -40,7 +42,8 @@ def load(name: str) -> MADDPG:
 
 def recorded(name: str) -> dict:
     """What was stored with the checkpoint: ``config``, ``returns`` (mean greedy return per
-    agent over :data:`RECORDED_EPISODES` fixed-seed episodes) and ``deception``."""
+    agent over :data:`RECORDED_EPISODES` fixed-seed episodes), ``metrics`` (the game's, at the
+    last step) and ``metrics_over_frames``; simple_adversary's also ``deception`` and ``hedging``."""
     return MADDPG.read_checkpoint(path(name))["extra"]
 
 
@@ -52,9 +55,10 @@ def make(name: str) -> dict:
     result = train(config, progress=False)
     measured = evaluate(result.maddpg, RECORDED_EPISODES, env_kwargs=env_kwargs(config))
     DATA_DIR.mkdir(exist_ok=True)
+    groups = {g: measured[g] for g in result.summary["metric_groups"] if g != "metrics"}  # deception, hedging
     result.maddpg.save(path(name), targets=False, config=config.to_dict(), returns=measured["returns"],
-                       deception=measured["deception"], hedging=measured["hedging"], episodes=RECORDED_EPISODES,
-                       wall_seconds=result.summary["wall_seconds"])
+                       metrics=measured["metrics"], metrics_over_frames=measured["metrics_over_frames"], **groups,
+                       episodes=RECORDED_EPISODES, wall_seconds=result.summary["wall_seconds"])
     return measured
 
 

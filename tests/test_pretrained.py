@@ -19,8 +19,10 @@ def test_checkpoint_reproduces_its_recorded_evaluation(name):
     measured = evaluate(agent, rec["episodes"], env_kwargs=env_kwargs(config))  # its own game
     for agent_name, value in rec["returns"].items():
         assert measured["returns"][agent_name] == pytest.approx(value, abs=1e-9)
-    assert measured["deception"] == pytest.approx(rec["deception"], abs=1e-12)
-    assert measured["hedging"] == pytest.approx(rec["hedging"], abs=1e-9)
+    for key in ("deception", "hedging", "metrics", "metrics_over_frames"):  # whichever it recorded
+        if key in rec:
+            assert measured[key] == pytest.approx(rec[key], abs=1e-9), key
+    assert "metrics" in rec or "deception" in rec
 
 
 def test_direct_load_equals_named_load():
@@ -32,6 +34,6 @@ def test_direct_load_equals_named_load():
 
 def test_checkpoints_are_small_and_names_are_checked():
     total = sum(pretrained.path(name).stat().st_size for name in pretrained.RECIPES)
-    assert total <= 1_000_000
+    assert total <= 2_000_000  # all checkpoints together under 2 MB
     with pytest.raises(ValueError, match="unknown pretrained"):
         pretrained.path("nope")
