@@ -1,0 +1,353 @@
+"""The six games of the MADDPG paper, measured: ``python -m maddpg_lite.six_games``.
+
+MADDPG and independent DDPG train with the book's recipe (5,000 episodes of 25 steps, every
+other hyper-parameter the source's) on each of the paper's six MPE games, 3 seeds each, two
+runs at a time (one per core). Like :mod:`maddpg_lite.paper`, the study is resumable: each
+finished run is written at once to ``maddpg_lite/data/six_games/runs/`` (``<game>-<method>-seed<k>.json``
+and an actors-only ``.pt``), and the same command again trains only what is missing. Then it
+measures the random and no-op baselines on the same 1000 fixed evaluation episodes and writes
+one table (``six_games_table.{json,csv,md}``: mean return per team, and each game's own
+metric, mean with a 95% t-interval over seeds) and one figure (``figures/six_games.png``).
+
+The games, under their mpe2 names (:data:`GAMES`): cooperative communication
+(simple_speaker_listener_v4), cooperative navigation (simple_spread_v3), keep-away
+(simple_push_v3), physical deception (simple_adversary_v3, the fast numpy copy, which equals
+mpe2 to the bit), predator-prey (simple_tag_v3) and covert communication (simple_crypto_v3).
+Each game's own metrics are :func:`maddpg_lite.games.game_metrics`; :data:`HEADLINES` says which
+are reported and how (at the last step, mean over frames, or summed over an episode).
+
+In quick mode (``MADDPG_LITE_QUICK=1``) the runs shrink to seconds and go to ``runs/six_games_quick``.
+Taught in notebooks/08_another_game.ipynb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .config import Config, quick_mode
+from .evaluation import baselines, env_kwargs, evaluate
+from .paper import _write_json, claim, finished, save_run
+from .study import mean_ci, run_jobs
+
+DATA_DIR = Path(__file__).resolve().parent / "data" / "six_games"
+QUICK_DIR = Path("runs") / "six_games_quick"
+FIGURE = Path(__file__).resolve().parents[1] / "figures" / "six_games.png"
+
+GAMES = {"simple_speaker_listener_v4": "cooperative communication", "simple_spread_v3": "cooperative navigation",
+         "simple_push_v3": "keep-away", "simple_adversary_v3": "physical deception",
+         "simple_tag_v3": "predator-prey", "simple_crypto_v3": "covert communication"}
+"""The paper's six games: mpe2 scenario -> the paper's name, in the paper's order."""
+METHODS = {"maddpg": True, "ddpg": False}
+"""Method name -> ``Config.centralized``."""
+SEEDS = (0, 1, 2)
+QUICK_SEEDS = (0,)
+RECIPE = dict(eval_interval=250)
+"""The book's recipe (Config defaults); evaluations every 250 episodes instead of 100 (20 per
+run: an evaluation costs as many game steps as training does, and does not change training)."""
+QUICK_OVERRIDES = dict(episodes=100, minimal_size=500, batch_size=128, eval_interval=50, eval_episodes=20,
+                       final_eval_episodes=50)
+"""Quick mode: runs of 100 episodes that still make real update rounds (from step 500 on)."""
+
+HEADLINES = {
+    "simple_speaker_listener_v4": [("listener_to_goal", "last", "listener's distance to its goal (last step)", "lower")],
+    "simple_spread_v3": [("min_dist_sum", "frames", "sum over landmarks of the nearest agent's distance (mean over frames)", "lower"),
+                         ("collisions", "episode", "colliding agent pairs, summed over the episode", "lower"),
+                         ("landmarks_covered", "last", "landmarks with an agent within 0.1 (last step)", "higher")],
+    "simple_push_v3": [("agent_to_goal", "last", "good agent's distance to the goal (last step)", "lower"),
+                       ("adversary_to_goal", "last", "adversary's distance to the goal (last step)", "lower for the adversary")],
+    "simple_adversary_v3": [("good_success", "last", "good success: a good agent within 0.4 of the target (last step)", "higher"),
+                            ("adversary_success", "last", "adversary success: within 0.4 of the target (last step)", "lower for the good agents")],
+    "simple_tag_v3": [("catches", "episode", "catches (adversary-prey contacts), summed over the episode", "higher for the predators")],
+    "simple_crypto_v3": [("bob_correct", "last", "Bob names the goal (last step)", "higher"),
+                         ("eve_correct", "last", "Eve names the goal (last step)", "lower for Alice and Bob")],
+}
+"""Per game, the metrics the table reports: ``(metric, how, label, which way is good)`` with
+``how`` ``"last"`` (the mean at the last step), ``"frames"`` (the mean over all 25 frames, as the
+paper's replication averages simple_spread's distance) or ``"episode"`` (the frames' mean times the
+episode length: a count per episode; no game here ends early with the defaults)."""
+
+SPREAD_ANCHOR = {"maddpg": {"min_dist_sum": 0.629, "collisions": 0.388}, "ddpg": {"min_dist_sum": 0.692, "collisions": 0.371}}
+"""The public replication of the paper (google/maddpg-replication, 60,000 episodes, 4 MADDPG / 3 DDPG
+runs) on simple_spread: the mean over all frames of the sum over landmarks of the nearest agent's
+distance, and collisions per episode. For scale only: it trained 12x longer."""
+
+
+def run_name(scenario: str, method: str, seed: int) -> str:
+    return f"{scenario}-{method}-seed{seed}"
+
+
+def jobs(games=tuple(GAMES), seeds=SEEDS, overrides=None) -> list[dict]:
+    """One job per game, method and seed, seed by seed (a study cut off early has every game on seed 0)."""
+    overrides = overrides or {}
+    return [{"name": run_name(game, method, seed), "scenario": game, "method": method, "seed": seed,
+             "config": {**RECIPE, **overrides, "scenario": game, "seed": seed, "centralized": centralized}}
+            for seed in seeds for game in games for method, centralized in METHODS.items()]
+
+
+def measure(policy, config: Config) -> dict:
+    """Returns, the game's metrics at the last step and over frames, on ``config.final_eval_episodes``."""
+    result = evaluate(policy, config.final_eval_episodes, env_kwargs=env_kwargs(config))
+    return {k: result[k] for k in ("returns", "metrics", "metrics_over_frames")}
+
+
+def run_job(job: dict) -> dict | None:
+    """Train one job and measure it (see :func:`maddpg_lite.paper.run_job`, whose file layout it shares)."""
+    from .training import train
+
+    if not claim(job["folder"], job["name"]):
+        return None
+    if job["name"] in finished(job["folder"]):
+        (Path(job["folder"]) / f"{job['name']}.claim").unlink(missing_ok=True)
+        return None
+    config = Config(**job["config"])
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = train(config, progress=False)
+    record = {**{k: job[k] for k in ("name", "scenario", "method", "seed")}, "config": config.to_dict(),
+              "agents": result.summary["agents"], "adversaries": result.summary["adversaries"],
+              "final": measure(result.maddpg, config), "history": result.history,
+              "update_rounds": result.summary["update_rounds"],
+              "wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
+    record["actor_state"] = {"shape": result.maddpg._shape(), "action_mode": config.action_mode,
+                             "actors": [net.state_dict() for net in result.maddpg.actors]}
+    return record
+
+
+def run_study(folder: Path, all_jobs: list[dict], workers: int = 2, log=print) -> int:
+    """Train every job without a finished run in ``folder``, writing each as it finishes; returns how many."""
+    done = finished(folder)
+    todo = [{**job, "folder": str(folder)} for job in all_jobs if job["name"] not in done]
+    log(f"{len(done)} runs finished before, {len(todo)} to train now, {workers} at a time")
+    start, count = time.perf_counter(), 0
+    for record in run_jobs(todo, workers, run=run_job):
+        if record is None:
+            continue
+        save_run(record, folder)
+        (Path(folder) / f"{record['name']}.claim").unlink(missing_ok=True)
+        count += 1
+        returns = ", ".join(f"{a} {v:+.1f}" for a, v in record["final"]["returns"].items())
+        log(f"[{(time.perf_counter() - start) / 60:5.1f} min] {record['name']}: {returns}; "
+            f"{record['wall_seconds'] / 60:.1f} min")
+    return count
+
+
+# ----- the table ---------------------------------------------------------------------------------
+def team_returns(returns: dict, agents, adversaries) -> dict:
+    """``{"good": mean return of the good agents, "adversary": of the adversaries}`` (a team that
+    does not exist is left out)."""
+    out = {}
+    for team, flag in (("good", False), ("adversary", True)):
+        members = [returns[a] for a, is_adv in zip(agents, adversaries) if is_adv == flag]
+        if members:
+            out[team] = float(np.mean(members))
+    return out
+
+
+def headline_values(measured: dict, scenario: str, episode_length: int) -> dict:
+    """The :data:`HEADLINES` metrics of one measurement."""
+    out = {}
+    for key, how, _, _ in HEADLINES[scenario]:
+        if how == "last":
+            out[key] = measured["metrics"][key]
+        elif how == "frames":
+            out[key] = measured["metrics_over_frames"][key]
+        else:
+            out[key] = measured["metrics_over_frames"][key] * episode_length
+    return out
+
+
+def build_table(folder: Path, games=tuple(GAMES), seeds=SEEDS, episodes: int | None = None) -> dict:
+    """Per game: MADDPG and DDPG (mean and 95% interval over the finished seeds) of each team's
+    return and of the headline metrics, and the random and no-op baselines on the same episodes.
+    Deterministic: the same run files give the same table."""
+    runs = finished(folder)
+    table, cpu = {}, 0.0
+    for game in games:
+        entry = {"name": GAMES[game], "methods": {}, "baselines": {}}
+        config = None
+        for method in METHODS:
+            records = [runs[n] for n in (run_name(game, method, s) for s in seeds) if n in runs]
+            if not records:
+                continue
+            config = Config(**records[0]["config"])
+            cpu += sum(r["cpu_seconds"] for r in records)
+            rows = [{**{f"return_{t}": v for t, v in team_returns(r["final"]["returns"], r["agents"], r["adversaries"]).items()},
+                     **headline_values(r["final"], game, config.episode_length)} for r in records]
+            entry["methods"][method] = {"seeds": [r["seed"] for r in records], "rows": rows,
+                                        "stats": {k: mean_ci([row[k] for row in rows]) for k in rows[0]},
+                                        "cpu_minutes": sum(r["cpu_seconds"] for r in records) / 60}
+            entry["agents"], entry["adversaries"] = records[0]["agents"], records[0]["adversaries"]
+        if config is None:
+            continue
+        for name, b in baselines(episodes or config.final_eval_episodes, env_kwargs=env_kwargs(config)).items():
+            entry["baselines"][name] = {**{f"return_{t}": v for t, v in team_returns(b["returns"], entry["agents"], entry["adversaries"]).items()},
+                                        **headline_values(b, game, config.episode_length)}
+        table[game] = entry
+    planned = len(games) * len(seeds) * len(METHODS)
+    done = sum(len(m["seeds"]) for e in table.values() for m in e["methods"].values())
+    return {"games": table, "seeds": list(seeds), "recipe": {**RECIPE}, "runs_finished": done, "runs_planned": planned,
+            "cpu_minutes": cpu / 60, "spread_anchor": SPREAD_ANCHOR}
+
+
+def _ci(stats: dict, digits: int = 2, scale: float = 1.0) -> str:
+    if not stats or stats["n"] == 0:
+        return "-"
+    if stats["n"] == 1:
+        return f"{scale * stats['mean']:.{digits}f}"
+    return f"{scale * stats['mean']:.{digits}f} [{scale * stats['low']:.{digits}f}, {scale * stats['high']:.{digits}f}]"
+
+
+def verdict(entry: dict, key: str, higher_is_better: bool) -> str:
+    """Compare MADDPG with DDPG on ``key``: "MADDPG" or "DDPG" when the two 95% intervals do not
+    overlap, else "no clear difference" (a conservative reading with 3 seeds)."""
+    m, d = (entry["methods"].get(k, {}).get("stats", {}).get(key) for k in ("maddpg", "ddpg"))
+    if not m or not d or m["n"] < 2 or d["n"] < 2:
+        return "-"
+    if m["low"] > d["high"]:
+        return "MADDPG" if higher_is_better else "DDPG"
+    if d["low"] > m["high"]:
+        return "DDPG" if higher_is_better else "MADDPG"
+    return "no clear difference"
+
+
+def table_markdown(table: dict) -> str:
+    """One row per game and team: returns of MADDPG, DDPG (mean [95% CI] over seeds), random, no-op, and
+    which method's good team / adversary is ahead; then one row per headline metric."""
+    lines = ["| game | measure | MADDPG | DDPG | random | no-op | ahead (intervals apart) |", "|---|---|---|---|---|---|---|"]
+    for game, e in table["games"].items():
+        title = f"{e['name']} (`{game}`)"
+        m, d = e["methods"].get("maddpg", {}).get("stats", {}), e["methods"].get("ddpg", {}).get("stats", {})
+        for team in ("good", "adversary"):
+            key = f"return_{team}"
+            if key in e["baselines"]["random"]:
+                label = "good agents' return" if team == "good" else "adversaries' return"
+                lines.append(f"| {title} | {label} | {_ci(m.get(key))} | {_ci(d.get(key))} "
+                             f"| {e['baselines']['random'][key]:.2f} | {e['baselines']['noop'][key]:.2f} "
+                             f"| {verdict(e, key, True)} |")
+                title = ""
+        for key, _, label, better in HEADLINES[game]:
+            pct = key.endswith(("_success", "_correct", "_covered"))
+            scale, digits = (100.0, 1) if pct else (1.0, 3)
+            unit = " %" if pct else ""
+            lines.append(f"| {title} | {label}{unit} | {_ci(m.get(key), digits, scale)} | {_ci(d.get(key), digits, scale)} "
+                         f"| {scale * e['baselines']['random'][key]:.{digits}f} | {scale * e['baselines']['noop'][key]:.{digits}f} "
+                         f"| {verdict(e, key, better.startswith('higher'))} ({better}) |")
+            title = ""
+    return "\n".join(lines) + "\n"
+
+
+def table_csv(table: dict) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["game", "method", "seed", "measure", "value"])
+    for game, e in table["games"].items():
+        for method, m in e["methods"].items():
+            for seed, row in zip(m["seeds"], m["rows"]):
+                for key, value in row.items():
+                    writer.writerow([game, method, seed, key, f"{value:.4f}"])
+        for name, row in e["baselines"].items():
+            for key, value in row.items():
+                writer.writerow([game, name, "", key, f"{value:.4f}"])
+    return buf.getvalue()
+
+
+def plot_table(table: dict):
+    """One panel per game: each team's mean return for MADDPG and DDPG (95% intervals over seeds)
+    beside the random and no-op policies. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    games = list(table["games"])
+    cols = 3
+    rows = max(1, -(-len(games) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    colors = {"MADDPG": "tab:blue", "DDPG": "tab:orange", "random": "0.6", "no-op": "0.85"}
+    for ax, game in zip(axes.flat, games):
+        e = table["games"][game]
+        teams = [t for t in ("good", "adversary") if f"return_{t}" in e["baselines"]["random"]]
+        width = 0.2
+        for j, (label, source) in enumerate([("MADDPG", "maddpg"), ("DDPG", "ddpg"), ("random", "random"), ("no-op", "noop")]):
+            values, errors = [], []
+            for team in teams:
+                key = f"return_{team}"
+                if source in METHODS:
+                    st = e["methods"].get(source, {}).get("stats", {}).get(key)
+                    values.append(st["mean"] if st else np.nan)
+                    errors.append([[st["mean"] - st["low"]], [st["high"] - st["mean"]]] if st else [[0], [0]])
+                else:
+                    values.append(e["baselines"][source][key])
+                    errors.append([[0], [0]])
+            x = np.arange(len(teams)) + (j - 1.5) * width
+            err = np.concatenate(errors, axis=1) if source in METHODS else None
+            ax.bar(x, values, width, color=colors[label], label=label, yerr=err, capsize=3)
+        ax.set_xticks(np.arange(len(teams)))
+        ax.set_xticklabels(["good agents" if t == "good" else "adversaries" for t in teams])
+        ax.axhline(0, color="gray", lw=0.5)
+        ax.set_title(f"{e['name']}\n{game}", fontsize=10)
+        ax.set_ylabel("mean return per episode")
+    for ax in list(axes.flat)[len(games):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8)
+    n = table["runs_finished"]
+    fig.suptitle(f"MADDPG vs independent DDPG on the paper's six games: book recipe (5,000 episodes), "
+                 f"{len(table['seeds'])} seeds, 95% intervals ({n} runs)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def write_outputs(table: dict, folder: Path, figure: Path | None = FIGURE) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "six_games_table.json", folder / "six_games_table.csv", folder / "six_games_table.md"]
+    _write_json(paths[0], table)
+    paths[1].write_text(table_csv(table))
+    paths[2].write_text(table_markdown(table))
+    if figure is not None:
+        import matplotlib.pyplot as plt
+
+        fig = plot_table(table)
+        fig.savefig(figure, dpi=100)
+        plt.close(fig)
+        paths.append(figure)
+    return paths
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m maddpg_lite.six_games", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2, help="training runs in parallel (one per core)")
+    parser.add_argument("--games", default=",".join(GAMES), help="comma-separated scenarios (default: the six)")
+    parser.add_argument("--seeds", type=int, default=None, help=f"number of seeds (default {len(SEEDS)})")
+    parser.add_argument("--out", type=Path, default=None, help="folder (default maddpg_lite/data/six_games, or runs/six_games_quick)")
+    parser.add_argument("--table-only", action="store_true", help="only rewrite the table and figure from the finished runs")
+    args = parser.parse_args(argv)
+    games = tuple(g for g in args.games.split(",") if g)
+    for game in games:
+        if game not in GAMES:
+            print(f"{parser.prog}: error: unknown game {game!r}; choose among {', '.join(GAMES)}", file=sys.stderr)
+            return 2
+    if args.workers < 1:
+        print(f"{parser.prog}: error: --workers must be >= 1, got {args.workers}", file=sys.stderr)
+        return 2
+    quick = quick_mode()
+    out = args.out or (QUICK_DIR if quick else DATA_DIR)
+    seeds = tuple(range(args.seeds)) if args.seeds else (QUICK_SEEDS if quick else SEEDS)
+    log = lambda msg: print(msg, flush=True)  # noqa: E731
+    start = time.perf_counter()
+    if not args.table_only:
+        run_study(out / "runs", jobs(games, seeds, QUICK_OVERRIDES if quick else None), args.workers, log=log)
+    table = build_table(out / "runs", games, seeds)
+    paths = write_outputs(table, out, None if (quick or args.out) else FIGURE)
+    log(table_markdown(table))
+    log(f"{table['runs_finished']} of {table['runs_planned']} runs finished, {table['cpu_minutes']:.0f} CPU-minutes "
+        f"of training; this command took {(time.perf_counter() - start) / 60:.1f} min; wrote "
+        + ", ".join(str(p) for p in paths) + f" (load average {os.getloadavg()[0]:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
