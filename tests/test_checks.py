@@ -36,7 +36,8 @@ from maddpg_lite.checks import (CheckResult, buggy_critic_loss, check_actor_loss
                                 check_observation, check_observation_sizes, check_onehot_from_logits,
                                 check_physics_step, check_rewards, check_soft_update, check_training_loop,
                                 check_update_rounds, exercise_setup, check_paired_ci, check_episodes_to_threshold,
-                                check_success_rates, check_split, check_expected_penalty)
+                                check_success_rates, check_split, check_expected_penalty, check_tag_observation,
+                                check_spread_min_dist_sum, check_episode_collisions)
 from maddpg_lite.maddpg import ACTOR_LOGIT_PENALTY
 
 torch.set_num_threads(1)  # tiny networks: one thread is fastest on a shared 2-core machine
@@ -637,6 +638,91 @@ def penalty_distance_always(points, landmarks, adversary_reward):
     return np.linalg.norm(points[:, None] - landmarks, axis=-1).mean(1)
 
 
+def _tag_observation(world, i, relative=True, velocities="good", own_velocity=True, order="mpe2"):
+    me = world.agents[i]
+    p = me.state.p_pos
+    origin = p if relative else np.zeros(2)
+    others = [a for a in world.agents if a is not me]
+    if velocities == "good":
+        seen = [o for o in others if not o.adversary]
+    elif velocities == "all":
+        seen = others
+    else:  # "adversary observers": only the adversaries see the good agents' velocities
+        seen = [o for o in others if not o.adversary] if me.adversary else []
+    own = ([me.state.p_vel] if own_velocity else []) + [p]
+    obstacles = [lm.state.p_pos - origin for lm in world.landmarks if not lm.boundary]
+    positions = [o.state.p_pos - origin for o in others]
+    if order == "position first":
+        own = own[::-1]
+    middle = positions + obstacles if order == "others first" else obstacles + positions
+    return np.concatenate(own + middle + [o.state.p_vel for o in seen])
+
+
+def tag_observation_absolute_positions(world, i):
+    return _tag_observation(world, i, relative=False)
+
+
+def tag_observation_every_velocity(world, i):
+    return _tag_observation(world, i, velocities="all")
+
+
+def tag_observation_velocities_for_adversaries_only(world, i):
+    return _tag_observation(world, i, velocities="adversary observers")
+
+
+def tag_observation_without_own_velocity(world, i):
+    return _tag_observation(world, i, own_velocity=False)
+
+
+def tag_observation_position_before_velocity(world, i):
+    return _tag_observation(world, i, order="position first")
+
+
+def tag_observation_others_before_obstacles(world, i):
+    return _tag_observation(world, i, order="others first")
+
+
+def _spread_distances(agent_pos, landmark_pos):
+    return np.linalg.norm(agent_pos[:, :, None] - landmark_pos[:, None], axis=-1)  # (K, n agents, m landmarks)
+
+
+def min_dist_sum_nearest_landmark_per_agent(agent_pos, landmark_pos):
+    return _spread_distances(agent_pos, landmark_pos).min(axis=2).sum(axis=1)
+
+
+def min_dist_sum_mean(agent_pos, landmark_pos):
+    return _spread_distances(agent_pos, landmark_pos).min(axis=1).mean(axis=1)
+
+
+def min_dist_sum_squared(agent_pos, landmark_pos):
+    return (_spread_distances(agent_pos, landmark_pos) ** 2).min(axis=1).sum(axis=1)
+
+
+def _agent_distances(agent_pos):
+    return np.linalg.norm(agent_pos[:, :, :, None] - agent_pos[:, :, None], axis=-1)  # (T, K, n, n)
+
+
+def collisions_ordered_pairs(agent_pos, radius_sum):
+    d = _agent_distances(agent_pos)
+    n = agent_pos.shape[2]
+    return ((d < radius_sum) & ~np.eye(n, dtype=bool)).sum(axis=(0, 2, 3))
+
+
+def collisions_with_itself(agent_pos, radius_sum):
+    j, k = np.triu_indices(agent_pos.shape[2], k=0)  # k=0 keeps the diagonal
+    return (_agent_distances(agent_pos)[:, :, j, k] < radius_sum).sum(axis=(0, 2))
+
+
+def collisions_at_most(agent_pos, radius_sum):
+    j, k = np.triu_indices(agent_pos.shape[2], k=1)
+    return (_agent_distances(agent_pos)[:, :, j, k] <= radius_sum).sum(axis=(0, 2))
+
+
+def collisions_squared_distance(agent_pos, radius_sum):
+    j, k = np.triu_indices(agent_pos.shape[2], k=1)
+    return (_agent_distances(agent_pos)[:, :, j, k] ** 2 < radius_sum).sum(axis=(0, 2))
+
+
 MISTAKES = [  # (checker, wrong function, phrases its message must contain)
     (check_paired_ci, paired_ci_unpaired, ["an unpaired interval", "Pair by seed"]),
     (check_paired_ci, paired_ci_normal, ["the normal quantile instead of Student's t"]),
@@ -649,6 +735,22 @@ MISTAKES = [  # (checker, wrong function, phrases its message must contain)
     (check_split, split_counting_the_adversary, ["the adversary counted as a good agent"]),
     (check_expected_penalty, penalty_sum, ["the sum instead of the mean"]),
     (check_expected_penalty, penalty_distance_always, ["the other reward's formula"]),
+    (check_tag_observation, tag_observation_absolute_positions, ["absolute positions instead of relative ones"]),
+    (check_tag_observation, tag_observation_every_velocity,
+     ["an array of shape (16,)", "the velocities of every other agent, adversaries included", "GOOD agents only"]),
+    (check_tag_observation, tag_observation_velocities_for_adversaries_only,
+     ["2 good agents", "of agent_0", "the other good agents' velocities in the adversaries' observations only"]),
+    (check_tag_observation, tag_observation_without_own_velocity, ["the agent's own velocity missing"]),
+    (check_tag_observation, tag_observation_position_before_velocity, ["own position before own velocity"]),
+    (check_tag_observation, tag_observation_others_before_obstacles, ["the other agents before the obstacles"]),
+    (check_spread_min_dist_sum, min_dist_sum_nearest_landmark_per_agent,
+     ["each agent's nearest landmark instead of each landmark's nearest agent"]),
+    (check_spread_min_dist_sum, min_dist_sum_mean, ["the mean over the landmarks instead of the sum"]),
+    (check_spread_min_dist_sum, min_dist_sum_squared, ["squared distances"]),
+    (check_episode_collisions, collisions_ordered_pairs, ["ordered pairs (each collision counted twice)"]),
+    (check_episode_collisions, collisions_with_itself, ["each agent colliding with itself"]),
+    (check_episode_collisions, collisions_at_most, ["<= instead of <", "strict"]),
+    (check_episode_collisions, collisions_squared_distance, ["the squared distance compared with radius_sum"]),
     (check_gumbel_softmax, gumbel_multiplies_by_tau,
      ["check 6 did not hold", "mean largest entry of the soft sample at tau=0.1", "not multiply"]),
     (check_gumbel_softmax, gumbel_ignores_tau,
@@ -791,6 +893,10 @@ def observation_with_an_index_error(agent_pos, landmark_pos, target, i):
     return np.concatenate([landmark_pos[2] - agent_pos[i]])  # only 2 landmarks: no index 2
 
 
+def tag_observation_with_a_typo(world, i):
+    return world.agents[i].state.p_velocity  # mpe2's field is p_vel
+
+
 def loop_with_a_typo(maddpg, buffer, env, config, rng):
     for _ in range(config.episodes):
         env.reset()
@@ -812,6 +918,9 @@ ERRORS = [  # (checker, function that raises, phrases the message must contain)
       "p_target.mul_(1 - tau).add_(tau * p)"]),
     (check_observation, observation_with_an_index_error,
      ["your function raised IndexError", "in observation_with_an_index_error(), line", "landmark_pos[2]"]),
+    (check_tag_observation, tag_observation_with_a_typo,
+     ["your function raised AttributeError", "'p_velocity'", "in tag_observation_with_a_typo(), line",
+      "input:    world = mpe2's simple_tag_v3 (3 adversaries, 1 good agent, 2 obstacles)"]),
     (check_training_loop, loop_with_a_typo,
      ["your function raised AttributeError", "'acts'", "in loop_with_a_typo(), line", "maddpg.acts(None)",
       "input:    config = Config(episodes=6, num_envs=1"]),
