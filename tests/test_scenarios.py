@@ -209,3 +209,35 @@ def test_game_keywords_from_the_command_line_are_typed(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["game_kwargs"] == {"N": 2, "local_ratio": 0.25}
     assert summary["agents"] == ["agent_0", "agent_1"]
+
+
+def test_the_core_modules_name_no_simple_adversary_specifics():
+    """maddpg.py, buffer.py, training.py and evaluation.py: no agent name, fixed size or rate of simple_adversary
+    in their code (identifiers and string literals; docstrings and comments may mention the book's game)."""
+    import ast
+
+    import maddpg_lite
+
+    banned = {"adversary_0", "agent_0", "agent_1", "AGENTS", "N_ACTIONS", "OBS_DIMS", "EPISODE_LENGTH",
+              "VecSimpleAdversary", "DECEPTION_KEYS", "HEDGING_KEYS", "RATE_LABELS", "deception", "hedging",
+              "adversary_reward", "deception_flags", "hedging_distances"}
+    root = Path(maddpg_lite.__file__).parent
+    for module in ("maddpg.py", "buffer.py", "training.py", "evaluation.py"):
+        tree = ast.parse((root / module).read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        used = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+            elif isinstance(node, ast.alias):
+                used.add(node.name)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                used.update(node.value.replace('"', " ").replace("'", " ").split())
+        assert not used & banned, (module, sorted(used & banned))
+        numbers = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in (5, 8, 10, 15, 43)
+                   and not isinstance(n.value, bool)]
+        assert not numbers, (module, numbers)  # no action size 5, observation sizes 8/10, 15 or 43 inputs
