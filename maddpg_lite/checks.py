@@ -1022,7 +1022,7 @@ def _expect_array(out, check: str, inp: str, shape, hint: str = "") -> np.ndarra
         raise _Mismatch(check, inp, want, f"{type(out).__name__}: {_fmt(out)}",
                         hint or "Return numbers: a numpy array (or a list of floats).") from None
     if arr.shape != tuple(shape):
-        raise _Mismatch(check, inp, want, f"shape {arr.shape}: {_fmt(arr)}", hint or "Check the shape of what you return.")
+        raise _Mismatch(check, inp, want, _fmt(arr), hint or "Check the shape of what you return.")
     if not np.isfinite(arr).all():
         raise _Mismatch(check, inp, "finite values", f"{_fmt(arr)} (contains nan or inf)", hint)
     return arr

@@ -42,7 +42,7 @@ True after a reset) and reset when every slot has finished (``(terminated | trun
 with the default ``terminate_on_success=False`` every slot truncates together at
 ``max_cycles``, as in VecSimpleAdversary.
 
-Not taught in a notebook yet (issue 11: one trainer for every game of the paper).
+Taught in notebooks/08_another_game.ipynb (one trainer for every game of the paper).
 """
 
 from __future__ import annotations
