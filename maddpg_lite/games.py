@@ -193,8 +193,9 @@ class Mpe2VecGame:
         for k in range(num_envs):
             try:
                 env = module.env(**options)
-            except AssertionError as error:  # mpe2 checks its values with assert
-                raise ValueError(f"{scenario}: {error}") from None
+            except Exception as error:  # mpe2 checks some values with assert; others fail where they are used
+                given = ", ".join(f"{k}={v!r}" for k, v in game_kwargs.items()) or "its defaults"
+                raise ValueError(f"{scenario} rejects {given}: {type(error).__name__}: {error}") from None
             env.unwrapped.screen = None  # render-only surface; close() then leaves pygame alone
             self._envs.append(env)
         self._raw = [env.unwrapped for env in self._envs]  # the SimpleEnvs: observe, rewards, flags

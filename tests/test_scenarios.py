@@ -191,6 +191,8 @@ def test_adapter_teams_agree_with_mpe2s_adversary_flags():
     (["--scenario", "simple_reference_v3", "--action-mode", "soft"], "both move and speak"),
     (["--backend", "jax"], "unknown backend 'jax'"),
     (["--scenario", "simple_adversary_v3", "--game-kwargs", "N=3"], "N=3 needs backend='mpe2'"),
+    (["--scenario", "simple_spread_v3", "--game-kwargs", "N=x3"], "simple_spread_v3 rejects N='x3'"),
+    (["--scenario", "simple_spread_v3", "--game-kwargs", "local_ratio=2"], "simple_spread_v3 rejects local_ratio=2"),
 ])
 def test_bad_scenario_or_keyword_ends_with_one_line_and_writes_nothing(argv, message, tmp_path, capsys):
     out = tmp_path / "out"
