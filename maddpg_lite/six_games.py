@@ -196,12 +196,17 @@ def build_table(folder: Path, games=tuple(GAMES), seeds=SEEDS, episodes: int | N
             "cpu_minutes": cpu / 60, "spread_anchor": SPREAD_ANCHOR}
 
 
-def _ci(stats: dict, digits: int = 2, scale: float = 1.0) -> str:
+def _ci(stats: dict, digits: int = 2, scale: float = 1.0, clip=None) -> str:
+    """``mean [low, high]``; ``clip=(a, b)`` bounds the interval for display (a rate's t-interval over 3
+    seeds can reach past 0 or 1)."""
     if not stats or stats["n"] == 0:
         return "-"
     if stats["n"] == 1:
         return f"{scale * stats['mean']:.{digits}f}"
-    return f"{scale * stats['mean']:.{digits}f} [{scale * stats['low']:.{digits}f}, {scale * stats['high']:.{digits}f}]"
+    low, high = stats["low"], stats["high"]
+    if clip is not None:
+        low, high = max(clip[0], low), min(clip[1], high)
+    return f"{scale * stats['mean']:.{digits}f} [{scale * low:.{digits}f}, {scale * high:.{digits}f}]"
 
 
 def verdict(entry: dict, key: str, higher_is_better: bool) -> str:
@@ -234,9 +239,9 @@ def table_markdown(table: dict) -> str:
                 title = ""
         for key, _, label, better in HEADLINES[game]:
             pct = key.endswith(("_success", "_correct", "_covered"))
-            scale, digits = (100.0, 1) if pct else (1.0, 3)
-            unit = " %" if pct else ""
-            lines.append(f"| {title} | {label}{unit} | {_ci(m.get(key), digits, scale)} | {_ci(d.get(key), digits, scale)} "
+            scale, digits, clip = (100.0, 1, (0.0, 1.0)) if pct else (1.0, 3, (0.0, float("inf")))
+            unit = " % (interval clipped to 0-100)" if pct else ""
+            lines.append(f"| {title} | {label}{unit} | {_ci(m.get(key), digits, scale, clip)} | {_ci(d.get(key), digits, scale, clip)} "
                          f"| {scale * e['baselines']['random'][key]:.{digits}f} | {scale * e['baselines']['noop'][key]:.{digits}f} "
                          f"| {verdict(e, key, better.startswith('higher'))} ({better}) |")
             title = ""
@@ -286,11 +291,17 @@ def plot_table(table: dict):
             x = np.arange(len(teams)) + (j - 1.5) * width
             err = np.concatenate(errors, axis=1) if source in METHODS else None
             ax.bar(x, values, width, color=colors[label], label=label, yerr=err, capsize=3)
+            if source in METHODS:  # each seed's value, so three seeds' spread is seen, not only their interval
+                for t, team in enumerate(teams):
+                    seeds = [row[f"return_{team}"] for row in e["methods"].get(source, {}).get("rows", [])]
+                    ax.scatter([x[t]] * len(seeds), seeds, s=9, color="black", zorder=3,
+                               label="one seed" if (j, t) == (0, 0) else None)
         ax.set_xticks(np.arange(len(teams)))
         ax.set_xticklabels(["good agents" if t == "good" else "adversaries" for t in teams])
         ax.axhline(0, color="gray", lw=0.5)
         ax.set_title(f"{e['name']}\n{game}", fontsize=10)
         ax.set_ylabel("mean return per episode")
+        ax.tick_params(labelsize=8)
     for ax in list(axes.flat)[len(games):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8)

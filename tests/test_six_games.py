@@ -60,3 +60,15 @@ def test_unknown_game_is_refused_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "simple_nope" in err[0]
     assert not any(tmp_path.iterdir())
+
+
+def test_shipped_table_covers_the_six_games_with_three_seeds():
+    path = six_games.DATA_DIR / "six_games_table.json"
+    table = json.loads(path.read_text())
+    assert set(table["games"]) == set(six_games.GAMES)
+    assert table["runs_finished"] == table["runs_planned"] == 36
+    for scenario, entry in table["games"].items():
+        for method in ("maddpg", "ddpg"):
+            assert entry["methods"][method]["seeds"] == [0, 1, 2], (scenario, method)
+    assert (six_games.DATA_DIR / "six_games_table.md").read_text() == six_games.table_markdown(table)
+    assert six_games.FIGURE.is_file()
