@@ -75,6 +75,43 @@ def _same_shape(shape: dict) -> dict:
     return shape
 
 
+def adam_step(optimizer: torch.optim.Adam, params: list) -> None:
+    """One step of ``optimizer`` (torch's Adam with ``foreach=True``, no weight decay, amsgrad or
+    maximize) on ``params``, all of which have a gradient: exactly the tensor operations of
+    torch's own foreach step (``torch.optim.adam._multi_tensor_adam`` with ``capturable=False``),
+    in the same order and with the same scalars, so the numbers are the same to the bit
+    (``tests/test_maddpg.py``), but without its per-call bookkeeping, a large part of a small
+    network's step. The optimizer's state stays torch's: ``optimizer.step()`` can take over at any time.
+    """
+    group = optimizer.param_groups[0]
+    if (len(optimizer.param_groups) != 1 or group["amsgrad"] or group["weight_decay"] or group["maximize"]
+            or any(p.grad is None for p in params)):
+        optimizer.step()  # not the case this replicates: torch's own step
+        return
+    lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+    state = optimizer.state
+    for p in params:  # lazy initialisation, as torch's Adam._init_group does it
+        if len(state[p]) == 0:
+            state[p]["step"] = torch.tensor(0.0, dtype=torch.get_default_dtype())
+            state[p]["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state[p]["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+    steps = [state[p]["step"] for p in params]
+    exp_avgs = [state[p]["exp_avg"] for p in params]
+    exp_avg_sqs = [state[p]["exp_avg_sq"] for p in params]
+    grads = [p.grad for p in params]
+    with torch.no_grad():
+        torch._foreach_add_(steps, torch.tensor(1.0), alpha=1.0)
+        torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
+        torch._foreach_mul_(exp_avg_sqs, beta2)
+        torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
+        step_size = [(lr / (1 - beta1 ** t.item())) * -1 for t in steps]
+        bias_correction2_sqrt = [(1 - beta2 ** t.item()) ** 0.5 for t in steps]
+        denom = torch._foreach_sqrt(exp_avg_sqs)
+        torch._foreach_div_(denom, bias_correction2_sqrt)
+        torch._foreach_add_(denom, eps)
+        torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
+
+
 class MADDPG:
     """Actors, critics, their targets and optimizers for N agents; agent i has A_i discrete actions.
 
@@ -269,7 +306,7 @@ class MADDPG:
             self.critic_optimizers[i].zero_grad()
             loss.backward()
             self._clip(self._critic_params[i])
-            self.critic_optimizers[i].step()
+            adam_step(self.critic_optimizers[i], self._critic_params[i])
             critic_losses.append(loss.item())
 
             # the actor step needs gradients for actor i only: freezing critic i skips the
@@ -282,7 +319,7 @@ class MADDPG:
                 self.actor_optimizers[i].zero_grad()
                 loss.backward()
                 self._clip(self._actor_params[i])
-                self.actor_optimizers[i].step()
+                adam_step(self.actor_optimizers[i], self._actor_params[i])
             finally:
                 for p in critic_params:
                     p.requires_grad_(True)

@@ -306,3 +306,30 @@ def test_a_failing_actor_step_leaves_the_critic_trainable(monkeypatch):
     with pytest.raises(RuntimeError, match="boom"):
         m.update(make_batch())
     assert all(p.requires_grad for p in m.critics[0].parameters())
+
+
+def test_adam_step_is_torchs_foreach_adam_to_the_bit():
+    """maddpg.adam_step does torch's foreach Adam step without its bookkeeping: same parameters and
+    state, bit for bit, over many steps (and torch's step can take over afterwards)."""
+    import copy
+
+    from maddpg_lite.maddpg import adam_step, mlp
+
+    torch.manual_seed(0)
+    net = mlp(7, 3, 16)
+    twin = copy.deepcopy(net)
+    ours = torch.optim.Adam(twin.parameters(), lr=1e-2, foreach=True)
+    theirs = torch.optim.Adam(net.parameters(), lr=1e-2, foreach=True)
+    for step in range(120):
+        x = torch.randn(32, 7)
+        for model in (net, twin):
+            model.zero_grad()
+            (model(x) ** 2).mean().backward()
+        theirs.step()
+        if step < 100:
+            adam_step(ours, list(twin.parameters()))
+        else:
+            ours.step()  # torch's own step continues from adam_step's state
+    for a, b in zip(net.parameters(), twin.parameters()):
+        assert torch.equal(a, b)
+        assert all(torch.equal(theirs.state[a][k], ours.state[b][k]) for k in ("step", "exp_avg", "exp_avg_sq"))
