@@ -56,10 +56,10 @@ def _ci(stats: dict, fmt: str = "{:+.2f}") -> str:
     return f"{fmt.format(stats['mean'])} [{fmt.format(stats['low'])}, {fmt.format(stats['high'])}]"
 
 
-def results_markdown(run: dict, study: dict, paper: dict | None) -> str:
+def results_markdown(run: dict, study: dict, paper: dict | None, six: dict | None = None) -> str:
     """The README's results block, from ``figures/results.json`` (``run``), the study's
-    ``study_results.json`` and the paper study's ``paper_table.json`` (None: not run yet).
-    Deterministic: same files, same text."""
+    ``study_results.json``, the paper study's ``paper_table.json`` and the six-game study's
+    ``six_games_table.json`` (None: not run yet). Deterministic: same files, same text."""
 
     cfg = run["config"]
     lines = [
@@ -147,6 +147,21 @@ def results_markdown(run: dict, study: dict, paper: dict | None) -> str:
             "",
             table_markdown(paper).rstrip("\n"),
         ]
+    if six is not None:
+        from .six_games import table_markdown as six_table
+
+        lines += [
+            "",
+            "**The paper's six games** (`python -m maddpg_lite.six_games`: MADDPG and independent DDPG with the book's "
+            f"recipe, 5000 episodes, seeds {six['seeds'][0]}-{six['seeds'][-1]}; mean over seeds [95% interval]; random "
+            "and no-op policies on the same 1000 fixed episodes; the last column names a method only where the two "
+            f"intervals do not overlap; {six['runs_finished']} of {six['runs_planned']} runs, "
+            f"{six['cpu_minutes']:.0f} CPU-minutes of training):",
+            "",
+            "![Mean return per team on the six games, MADDPG and DDPG with 95% intervals, random and no-op](figures/six_games.png)",
+            "",
+            six_table(six).rstrip("\n"),
+        ]
     return "\n".join(lines)
 
 
@@ -168,14 +183,18 @@ def paired_difference(study: dict, role: str, fixed: str) -> dict:
     return {**mean_ci(diffs), "ahead": sum(d > 0 for d in diffs)}
 
 
-def load_shipped_results(figures: Path = FIGURES) -> tuple[dict, dict, dict | None]:
-    """``(run, study, paper)``: figures/results.json, the study's and the paper study's shipped tables."""
+def load_shipped_results(figures: Path = FIGURES) -> tuple[dict, dict, dict | None, dict | None]:
+    """``(run, study, paper, six)``: figures/results.json, the study's, the paper study's and the six-game
+    study's shipped tables (None where not shipped)."""
     from .paper import DATA_DIR as PAPER_DIR
+    from .six_games import DATA_DIR as SIX_DIR
     from .study import load_results
 
+    def table(path: Path):
+        return json.loads(path.read_text()) if path.is_file() else None
+
     run = json.loads((figures / "results.json").read_text())
-    paper_path = PAPER_DIR / "paper_table.json"
-    return run, load_results(), json.loads(paper_path.read_text()) if paper_path.is_file() else None
+    return run, load_results(), table(PAPER_DIR / "paper_table.json"), table(SIX_DIR / "six_games_table.json")
 
 
 def readme_with_results(readme: str, block: str) -> str:

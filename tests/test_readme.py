@@ -52,7 +52,7 @@ def test_results_block_is_what_the_shipped_results_say(shipped):
 def test_results_json_agrees_with_an_independent_run_of_the_same_recipe(shipped):
     # figures/results.json (python -m maddpg_lite.figures) and the study's MADDPG seed-0 run
     # (python -m maddpg_lite.study, another process) trained the same recipe separately
-    run, study, _ = shipped
+    run, study, *_ = shipped
     row = next(r for r in study["rows"] if (r["good_team"], r["adversary"], r["seed"]) == ("maddpg", "maddpg", 0))
     for name in ("adversary_0", "agent_0", "agent_1"):
         assert round(run["final_returns"][name], 4) == pytest.approx(row[f"return_{name}"], abs=1e-4)
@@ -70,7 +70,7 @@ def test_baseline_numbers_are_remeasured(shipped):
 
 
 def test_the_claims_of_how_to_read_this(shipped):
-    run, study, _ = shipped
+    run, study, *_ = shipped
     base = run["baselines"]
     rows = {(r["good_team"], r["adversary"], r["seed"]): r for r in study["rows"]}
     s = study["summary"]
@@ -106,7 +106,7 @@ def test_the_claims_of_how_to_read_this(shipped):
 def test_the_convergence_claim(shipped):
     from maddpg_lite.study import adversary_episodes_to_random, mean_ci
 
-    _, study, _ = shipped
+    _, study, *_ = shipped
     maddpg, ddpg = (adversary_episodes_to_random(study, m) for m in ("maddpg", "ddpg"))
     assert None not in maddpg and max(maddpg) < study["config"]["episodes"] / 4
     assert None not in ddpg
@@ -136,3 +136,51 @@ def test_paired_difference_by_hand():
 def test_every_figure_the_readme_shows_exists():
     for path in re.findall(r"\]\((figures/[^)]+)\)", README):
         assert (ROOT / path).is_file(), path
+
+
+def test_the_claims_about_the_paper_table(shipped):
+    paper = shipped[2]
+    S = paper["summary"]
+    recipes = list(paper["recipes"])
+    mm = {r: S[f"{r}: maddpg vs maddpg"] for r in recipes}
+    md = {r: S[f"{r}: maddpg vs ddpg"] for r in recipes}
+    assert paper["runs_finished"] == paper["runs_planned"] == 50
+    assert all(mm[r]["good_success"]["high"] < 0.947 for r in recipes)  # never the paper's 94.7%
+    assert 0.86 <= max(mm[r]["good_success"]["mean"] for r in recipes) < 0.875  # "86-87% at best"
+    assert all(mm[r]["adversary_success"]["low"] > 0.34 for r in recipes)
+    assert round(100 * mm["paper"]["adversary_success"]["mean"]) == 45
+    soft = [mm[r]["all_landmarks_covered"]["mean"] for r in ("paper", "paper-distance")]
+    onehot = [mm[r]["all_landmarks_covered"]["mean"] for r in ("paper-onehot", "paper-onehot-distance")]
+    assert 0.07 <= min(soft) and max(soft) < 0.105 and 0.005 < min(onehot) and max(onehot) < 0.03
+    ratios = [mm[a]["adversary_success"]["mean"] / mm[b]["adversary_success"]["mean"]
+              for a, b in (("paper", "paper-distance"), ("paper-onehot", "paper-onehot-distance"))]
+    assert all(0.795 < r < 0.875 for r in ratios)  # lowered by 13-20% of its value
+    assert 0.175 < min(md[r]["adversary_success"]["mean"] for r in recipes)
+    assert max(md[r]["adversary_success"]["mean"] for r in recipes) < 0.345
+    closer = [mm[r]["adversary_closer_to_target"]["mean"] for r in recipes]
+    assert 0.615 < min(closer) and max(closer) < 0.805
+
+
+def test_the_claims_about_the_six_games(shipped):
+    from maddpg_lite import six_games
+
+    six = shipped[3]
+    games = six["games"]
+    assert six["runs_finished"] == six["runs_planned"] == 36
+    ahead = {}
+    for game, e in games.items():
+        for team in ("good", "adversary"):
+            if f"return_{team}" in e["baselines"]["random"]:
+                ahead[(game, team)] = six_games.verdict(e, f"return_{team}", True)
+    assert ahead.pop(("simple_push_v3", "adversary")) == "MADDPG"
+    assert ahead.pop(("simple_push_v3", "good")) == "DDPG"
+    assert ahead.pop(("simple_crypto_v3", "adversary")) == "DDPG"  # DDPG's eavesdropper, always right
+    assert set(ahead.values()) == {"no clear difference"}  # everywhere else, the intervals overlap
+    push = games["simple_push_v3"]["methods"]
+    assert push["maddpg"]["stats"]["adversary_to_goal"]["high"] < push["ddpg"]["stats"]["adversary_to_goal"]["low"]
+    crypto = games["simple_crypto_v3"]["methods"]
+    assert 0.4 < crypto["maddpg"]["stats"]["eve_correct"]["mean"] < 0.6 and crypto["ddpg"]["stats"]["eve_correct"]["low"] > 0.99
+    assert sum(r["return_good"] > 10 for r in crypto["maddpg"]["rows"]) == 2  # two seeds of three keep the secret
+    assert all(abs(r["return_good"]) < 1 for r in crypto["ddpg"]["rows"])
+    spread = games["simple_spread_v3"]["methods"]
+    assert all(1.3 <= round(spread[m]["stats"]["min_dist_sum"]["mean"], 1) <= 1.4 for m in ("maddpg", "ddpg"))
