@@ -10,6 +10,11 @@
   batch of 32 and of 1024 with one torch thread, and of 1024 with two: how much of a round
   is fixed per-operation cost, and what a second thread would buy.
 
+``--optimizer-step`` times instead update rounds of the paper recipe (soft actions, per-tensor
+clipping 0.5, a batch of 1024 per agent) side by side, alternating: as the trainer takes its optimizer
+steps (:func:`maddpg_lite.maddpg.adam_step`) and with torch's own ``optimizer.step()``; it prints the
+medians, their ratio, and whether both ended with the same weights (they must, to the bit).
+
 ``--adapter`` measures instead the mpe2 adapter of :mod:`maddpg_lite.games` against bare mpe2
 stepping, game by game (``ratio`` >= 0.8 is the goal). ``--preset paper`` times instead one full run of that recipe (the MADDPG paper's: 60,000
 episodes, a batch per agent, soft actions; ``--repeats 1`` is enough for a run of minutes) and
@@ -85,6 +90,54 @@ def update_round_ms(batch_size: int, threads: int = 1, rounds: int = 40, seed: i
     return statistics.median(times)
 
 
+def paper_rounds_ms(torch_step: bool, rounds: int = 100, seed: int = 0) -> tuple[float, torch.Tensor]:
+    """Median milliseconds of one paper-recipe update round (3 agents, a batch of 1024 each, soft
+    actions, clipping 0.5) over ``rounds`` rounds after 5 warm-up rounds, and all critic weights at
+    the end (flat). ``torch_step``: take the optimizer steps with torch's ``optimizer.step()``
+    instead of :func:`~maddpg_lite.maddpg.adam_step`."""
+    from unittest import mock
+
+    from . import maddpg as maddpg_module
+    from .buffer import ReplayBuffer
+    from .env import N_ACTIONS, OBS_DIMS
+
+    torch.set_num_threads(1)  # as the trainer runs (Config.threads)
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    size = 20_000
+    buffer = ReplayBuffer(size, OBS_DIMS, N_ACTIONS)
+    buffer.add([rng.standard_normal((size, d)) for d in OBS_DIMS],
+               np.eye(N_ACTIONS)[rng.integers(N_ACTIONS, size=(size, len(OBS_DIMS)))],
+               rng.standard_normal((size, len(OBS_DIMS))), [rng.standard_normal((size, d)) for d in OBS_DIMS],
+               np.zeros((size, len(OBS_DIMS))))
+    m = maddpg_module.MADDPG(OBS_DIMS, N_ACTIONS, action_mode="soft", grad_clip=0.5)
+    step = (lambda optimizer, params: optimizer.step()) if torch_step else maddpg_module.adam_step
+    times = []
+    with mock.patch.object(maddpg_module, "adam_step", step):
+        for k in range(rounds + 5):
+            batches = buffer.sample_many(len(OBS_DIMS), 1024, rng)
+            start = time.perf_counter()
+            m.update(batches)
+            if k >= 5:
+                times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times), torch.cat([p.detach().flatten() for net in m.critics for p in net.parameters()])
+
+
+def bench_optimizer_step(repeats: int) -> int:
+    """``repeats`` alternating pairs of :func:`paper_rounds_ms`; one JSON line per pair and the medians."""
+    ours, theirs = [], []
+    for r in range(repeats):
+        (a, weights_a), (b, weights_b) = paper_rounds_ms(False), paper_rounds_ms(True)
+        ours.append(a)
+        theirs.append(b)
+        print(json.dumps({"pair": r, "adam_step_ms": round(a, 2), "torch_step_ms": round(b, 2),
+                          "same_weights": bool(torch.equal(weights_a, weights_b))}), flush=True)
+    print(json.dumps({"adam_step_ms": round(statistics.median(ours), 2), "torch_step_ms": round(statistics.median(theirs), 2),
+                      "ratio": round(statistics.median(ours) / statistics.median(theirs), 2), "repeats": repeats,
+                      "load_after": round(os.getloadavg()[0], 2)}), flush=True)
+    return 0
+
+
 def train_run(config: Config) -> dict:
     start = time.perf_counter()
     result = train(config, progress=False)
@@ -117,12 +170,16 @@ def main(argv=None) -> int:
     parser.add_argument("--env-steps", type=int, default=5000, help="steps of the bare env measurement")
     parser.add_argument("--preset", default=None, choices=list(PRESETS),
                         help="time full runs of this recipe instead (e.g. paper); nothing else is measured")
+    parser.add_argument("--optimizer-step", action="store_true",
+                        help="instead: paper-recipe update rounds with maddpg.adam_step against torch's optimizer.step()")
     parser.add_argument("--adapter", action="store_true",
                         help="instead: steps/s of maddpg_lite.games.Mpe2VecGame (50 games) against bare mpe2 "
                              "stepping of the same games, for each game of the paper")
     args = parser.parse_args(argv)
     if args.preset is not None:
         return bench_preset(args.preset, args.repeats)
+    if args.optimizer_step:
+        return bench_optimizer_step(args.repeats)
     if args.adapter:
         from .games import PAPER_SCENARIOS, adapter_speed
 

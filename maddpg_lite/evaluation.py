@@ -31,9 +31,9 @@ EVAL_SEED = 1_000_000
 
 def greedy_policy(maddpg):
     """``obs -> (K, N)`` integer actions: each actor's argmax (decentralized execution)."""
-    from .maddpg import per_agent
+    from .maddpg import action_indices
 
-    return lambda obs: np.stack([a.argmax(-1) for a in per_agent(maddpg.act(obs, explore=False))], axis=1)
+    return lambda obs: action_indices(maddpg.act(obs, explore=False))
 
 
 class SoftPolicy:
@@ -233,10 +233,11 @@ def evaluate(policy, episodes: int = 100, seed: int = EVAL_SEED, with_env: bool 
         obs, rewards, terminated, truncated = env.step(policy(obs))
         returns += rewards  # a finished slot is frozen: reward 0
         finished = terminated | truncated
-        for key, value in env.metrics().items():
+        metrics = env.metrics()  # of this frame; after the loop, of the last one
+        for key, value in metrics.items():
             frame_sums[key] = frame_sums.get(key, 0.0) + np.asarray(value, dtype=float)
         frames += 1
-    last = {key: float(np.mean(value)) for key, value in env.metrics().items()}
+    last = {key: float(np.mean(value)) for key, value in metrics.items()}
     result = {
         "returns": {name: float(returns[:, i].mean()) for i, name in enumerate(env.agents)},
         "returns_std": {name: float(returns[:, i].std()) for i, name in enumerate(env.agents)},

@@ -112,6 +112,14 @@ def adam_step(optimizer: torch.optim.Adam, params: list) -> None:
         torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
 
 
+def action_indices(actions) -> np.ndarray:
+    """One-hot actions -> ``(K, N)`` integers (each agent's argmax), the form the games take;
+    ``actions``: ``(K, N, A)`` or per agent ``(K, A_i)``."""
+    if isinstance(actions, np.ndarray):
+        return actions.argmax(-1)
+    return np.stack([a.argmax(-1) for a in actions], axis=1)
+
+
 class MADDPG:
     """Actors, critics, their targets and optimizers for N agents; agent i has A_i discrete actions.
 

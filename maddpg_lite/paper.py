@@ -111,9 +111,16 @@ def claim(folder: Path, name: str) -> bool:
 
 
 def run_job(job: dict) -> dict | None:
-    """Train one job (in a worker process) and measure it. Returns the run record, with the
-    actors' weights under ``"actor_state"`` (the caller writes them to the ``.pt`` file), or
-    None if another process has claimed the run (:func:`claim`)."""
+    """Train one job of this study and measure it with :func:`measure` (see :func:`train_job`)."""
+    return train_job(job, measure, ("name", "recipe", "method", "seed"))
+
+
+def train_job(job: dict, measure_fn, keys) -> dict | None:
+    """Train one job (in a worker process) and measure its MADDPG with ``measure_fn(maddpg,
+    config)``. Returns the run record (the job's ``keys``, config, agents, final measurement,
+    history, update rounds, times), with the actors' weights under ``"actor_state"`` (the caller
+    writes them to the ``.pt`` file), or None if another process has claimed the run
+    (:func:`claim`). The six-game study (:mod:`maddpg_lite.six_games`) trains its runs with it too."""
     from .training import train
 
     if not claim(job["folder"], job["name"]):
@@ -124,8 +131,9 @@ def run_job(job: dict) -> dict | None:
     config = Config(**job["config"])
     cpu, wall = time.process_time(), time.perf_counter()
     result = train(config, progress=False)
-    record = {**{k: job[k] for k in ("name", "recipe", "method", "seed")}, "config": config.to_dict(),
-              "final": measure(result.maddpg, config), "history": result.history,
+    record = {**{k: job[k] for k in keys}, "config": config.to_dict(),
+              "agents": result.summary["agents"], "adversaries": result.summary["adversaries"],
+              "final": measure_fn(result.maddpg, config), "history": result.history,
               "update_rounds": result.summary["update_rounds"],
               "wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
     record["actor_state"] = {"shape": result.maddpg._shape(), "action_mode": config.action_mode,
@@ -163,9 +171,17 @@ def finished(folder: Path) -> dict[str, dict]:
     return out
 
 
-def run_study(folder: Path, all_jobs: list[dict], workers: int = 2, max_runs: int | None = None, log=print) -> int:
-    """Train every job of ``all_jobs`` that has no finished run in ``folder`` yet, writing each
-    as it finishes; ``max_runs`` stops after that many (a test's stand-in for a cut-off).
+def describe(record: dict) -> str:
+    """One log line's summary of a finished run of this study."""
+    final = record["final"]["deception"]
+    return f"good success {final['good_success']:.1%}, adversary success {final['adversary_success']:.1%}"
+
+
+def run_study(folder: Path, all_jobs: list[dict], workers: int = 2, max_runs: int | None = None, log=print,
+              run=run_job, summary=describe) -> int:
+    """Train every job of ``all_jobs`` that has no finished run in ``folder`` yet with ``run``
+    (:func:`run_job`; another study passes its own), writing each as it finishes and logging
+    ``summary(record)``; ``max_runs`` stops after that many (a test's stand-in for a cut-off).
 
     Returns:
         the number of runs trained now.
@@ -177,15 +193,13 @@ def run_study(folder: Path, all_jobs: list[dict], workers: int = 2, max_runs: in
     log(f"{len(done)} runs finished before, {len(todo)} to train now, {workers} at a time")
     start = time.perf_counter()
     count = 0
-    for record in run_jobs(todo, workers, run=run_job):
+    for record in run_jobs(todo, workers, run=run):
         if record is None:  # another process trains it
             continue
         save_run(record, folder)
         (Path(folder) / f"{record['name']}.claim").unlink(missing_ok=True)
         count += 1
-        final = record["final"]["deception"]
-        log(f"[{(time.perf_counter() - start) / 60:5.1f} min] {record['name']}: good success "
-            f"{final['good_success']:.1%}, adversary success {final['adversary_success']:.1%}; "
+        log(f"[{(time.perf_counter() - start) / 60:5.1f} min] {record['name']}: {summary(record)}; "
             f"{record['wall_seconds'] / 60:.1f} min")
     return count
 
@@ -282,6 +296,9 @@ def table_csv(rows: list[dict]) -> str:
 
 
 def write_table(table: dict, folder: Path) -> list[Path]:
+    """The JSON, CSV and markdown table, all from the same numbers, rounded as the JSON keeps them
+    (so ``table_markdown(json)`` gives the markdown file again)."""
+    table = _round(table)
     paths = [folder / "paper_table.json", folder / "paper_table.csv", folder / "paper_table.md"]
     _write_json(paths[0], table)
     paths[1].write_text(table_csv(table["rows"]))
@@ -305,7 +322,7 @@ def main(argv=None) -> int:
         return 2
     if not args.table_only:
         run_study(out / "runs", jobs(RECIPES, seeds, QUICK_OVERRIDES if quick else None), args.workers, log=log)
-    table = build_table(out / "runs", RECIPES, seeds)
+    table = _round(build_table(out / "runs", RECIPES, seeds))  # as the JSON keeps it
     paths = write_table(table, out)
     log(table_markdown(table))
     log(f"{table['runs_finished']} of {table['runs_planned']} runs finished, {table['cpu_minutes']:.0f} CPU-minutes "

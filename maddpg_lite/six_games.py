@@ -32,10 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import paper
 from .config import Config, quick_mode
 from .evaluation import baselines, env_kwargs, evaluate
-from .paper import _write_json, claim, finished, save_run
-from .study import mean_ci, run_jobs
+from .paper import _write_json, train_job
+from .study import _round, mean_ci
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "six_games"
 QUICK_DIR = Path("runs") / "six_games_quick"
@@ -99,43 +100,18 @@ def measure(policy, config: Config) -> dict:
 
 
 def run_job(job: dict) -> dict | None:
-    """Train one job and measure it (see :func:`maddpg_lite.paper.run_job`, whose file layout it shares)."""
-    from .training import train
+    """Train one job and measure it (:func:`maddpg_lite.paper.train_job`, whose file layout it shares)."""
+    return train_job(job, measure, ("name", "scenario", "method", "seed"))
 
-    if not claim(job["folder"], job["name"]):
-        return None
-    if job["name"] in finished(job["folder"]):
-        (Path(job["folder"]) / f"{job['name']}.claim").unlink(missing_ok=True)
-        return None
-    config = Config(**job["config"])
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = train(config, progress=False)
-    record = {**{k: job[k] for k in ("name", "scenario", "method", "seed")}, "config": config.to_dict(),
-              "agents": result.summary["agents"], "adversaries": result.summary["adversaries"],
-              "final": measure(result.maddpg, config), "history": result.history,
-              "update_rounds": result.summary["update_rounds"],
-              "wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
-    record["actor_state"] = {"shape": result.maddpg._shape(), "action_mode": config.action_mode,
-                             "actors": [net.state_dict() for net in result.maddpg.actors]}
-    return record
+
+def describe(record: dict) -> str:
+    """One log line's summary of a finished run: each agent's final return."""
+    return ", ".join(f"{a} {v:+.1f}" for a, v in record["final"]["returns"].items())
 
 
 def run_study(folder: Path, all_jobs: list[dict], workers: int = 2, log=print) -> int:
     """Train every job without a finished run in ``folder``, writing each as it finishes; returns how many."""
-    done = finished(folder)
-    todo = [{**job, "folder": str(folder)} for job in all_jobs if job["name"] not in done]
-    log(f"{len(done)} runs finished before, {len(todo)} to train now, {workers} at a time")
-    start, count = time.perf_counter(), 0
-    for record in run_jobs(todo, workers, run=run_job):
-        if record is None:
-            continue
-        save_run(record, folder)
-        (Path(folder) / f"{record['name']}.claim").unlink(missing_ok=True)
-        count += 1
-        returns = ", ".join(f"{a} {v:+.1f}" for a, v in record["final"]["returns"].items())
-        log(f"[{(time.perf_counter() - start) / 60:5.1f} min] {record['name']}: {returns}; "
-            f"{record['wall_seconds'] / 60:.1f} min")
-    return count
+    return paper.run_study(folder, all_jobs, workers, log=log, run=run_job, summary=describe)
 
 
 # ----- the table ---------------------------------------------------------------------------------
@@ -167,7 +143,7 @@ def build_table(folder: Path, games=tuple(GAMES), seeds=SEEDS, episodes: int | N
     """Per game: MADDPG and DDPG (mean and 95% interval over the finished seeds) of each team's
     return and of the headline metrics, and the random and no-op baselines on the same episodes.
     Deterministic: the same run files give the same table."""
-    runs = finished(folder)
+    runs = paper.finished(folder)
     table, cpu = {}, 0.0
     for game in games:
         entry = {"name": GAMES[game], "methods": {}, "baselines": {}}
@@ -313,6 +289,9 @@ def plot_table(table: dict):
 
 
 def write_outputs(table: dict, folder: Path, figure: Path | None = FIGURE) -> list[Path]:
+    """The JSON, CSV and markdown table and the figure, all from the same numbers, rounded as the JSON
+    keeps them (so ``table_markdown(json)`` gives the markdown file again)."""
+    table = _round(table)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "six_games_table.json", folder / "six_games_table.csv", folder / "six_games_table.md"]
     _write_json(paths[0], table)
@@ -351,7 +330,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     if not args.table_only:
         run_study(out / "runs", jobs(games, seeds, QUICK_OVERRIDES if quick else None), args.workers, log=log)
-    table = build_table(out / "runs", games, seeds)
+    table = _round(build_table(out / "runs", games, seeds))  # as the JSON keeps it
     paths = write_outputs(table, out, None if (quick or args.out) else FIGURE)
     log(table_markdown(table))
     log(f"{table['runs_finished']} of {table['runs_planned']} runs finished, {table['cpu_minutes']:.0f} CPU-minutes "

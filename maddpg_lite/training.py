@@ -34,7 +34,7 @@ from .buffer import ReplayBuffer
 from .config import PRESETS, Config, field_docs
 from .evaluation import baselines, env_kwargs, evaluate
 from .games import make_vec_game, metric_groups
-from .maddpg import MADDPG, per_agent
+from .maddpg import MADDPG, action_indices
 
 
 @dataclasses.dataclass
@@ -97,11 +97,8 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
                 actions = maddpg.act(obs, explore=True)  # (K, N, A) or per agent (K, A_i): one-hot, or soft samples
                 if config.explore_eps > 0:  # epsilon-random rows on top of the Gumbel-softmax samples
                     actions = random_rows(actions, action_dims, config.explore_eps, rng)
-                if config.action_mode == "soft":
-                    env_actions = actions
-                else:
-                    env_actions = np.stack([a.argmax(-1) for a in per_agent(actions)], axis=1)  # (K, N) integers
-                next_obs, rewards, terminated, truncated = env.step(env_actions)
+                next_obs, rewards, terminated, truncated = env.step(
+                    actions if config.action_mode == "soft" else action_indices(actions))
                 next_obs = list(next_obs.values())
                 # done = termination only: a truncated episode still bootstraps from its real x'
                 dones = np.repeat(terminated[:, None], len(agents), axis=1)
@@ -109,10 +106,9 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
                     buffer.add(obs, actions, rewards * config.reward_scale, next_obs, dones)
                     stored = config.num_envs
                 else:  # a game that ended earlier is frozen until the next reset: store nothing for it
-                    keep = running
-                    buffer.add([o[keep] for o in obs], _rows(actions, keep), rewards[keep] * config.reward_scale,
-                               [o[keep] for o in next_obs], dones[keep])
-                    stored = int(keep.sum())
+                    buffer.add([o[running] for o in obs], _rows(actions, running), rewards[running] * config.reward_scale,
+                               [o[running] for o in next_obs], dones[running])
+                    stored = int(running.sum())
                 obs = next_obs
                 env_steps += stored
                 mark = env_steps // config.update_interval

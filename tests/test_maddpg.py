@@ -333,3 +333,14 @@ def test_adam_step_is_torchs_foreach_adam_to_the_bit():
     for a, b in zip(net.parameters(), twin.parameters()):
         assert torch.equal(a, b)
         assert all(torch.equal(theirs.state[a][k], ours.state[b][k]) for k in ("step", "exp_avg", "exp_avg_sq"))
+
+
+def test_paper_update_rounds_with_adam_step_equal_torchs_steps():
+    """The benchmark's side-by-side (bench --optimizer-step): whole paper-recipe update rounds (soft actions,
+    clipping, a batch per agent) give the same critic weights with adam_step as with torch's optimizer.step()."""
+    from maddpg_lite.bench import paper_rounds_ms
+
+    (_, ours), (_, torchs) = paper_rounds_ms(False, rounds=3), paper_rounds_ms(True, rounds=3)
+    assert torch.equal(ours, torchs)
+    (_, other_seed) = paper_rounds_ms(False, rounds=3, seed=1)
+    assert not torch.equal(ours, other_seed)  # the comparison can tell two trainings apart

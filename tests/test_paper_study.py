@@ -89,3 +89,14 @@ def test_a_run_finished_by_another_process_meanwhile_is_not_trained_again(straig
     for suffix in (".json", ".pt"):  # another study finished it after this one listed its jobs
         (tmp_path / f"{name}{suffix}").write_bytes((folder / f"{name}{suffix}").read_bytes())
     assert paper.run_job(job) is None and not (tmp_path / f"{name}.claim").exists()
+
+
+def test_shipped_markdown_table_is_the_json_tables():
+    """paper_table.md is made from the same rounded numbers as paper_table.json (which the README reads)."""
+    import json
+
+    from maddpg_lite import paper
+
+    table = json.loads((paper.DATA_DIR / "paper_table.json").read_text())
+    assert table["runs_finished"] == table["runs_planned"] == 50
+    assert (paper.DATA_DIR / "paper_table.md").read_text() == paper.table_markdown(table)

@@ -15,22 +15,14 @@ from maddpg_lite.buffer import ReplayBuffer
 from maddpg_lite.config import Config
 from maddpg_lite.games import PAPER_SCENARIOS, Mpe2VecGame, adversary_mask, scenario_module
 from maddpg_lite.maddpg import per_agent
-from maddpg_lite.training import main, output_names, train
+from maddpg_lite.training import output_names, train
+from test_cli import run_main  # main(argv) in this process: (exit code, stdout, stderr)
 
 torch.set_num_threads(1)
 
 # the issue's command, with small evaluations (the test suite's budget)
 ISSUE_FLAGS = ["--episodes", 200, "--num-envs", 50, "--minimal-size", 1000, "--final-eval-episodes", 50,
                "--eval-episodes", 10, "--no-progress"]
-
-
-def run_main(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def mpe2_spaces(scenario):
