@@ -47,6 +47,7 @@ class ReplayBuffer:
         widths = [*obs_dims, *obs_dims, sum(self.action_dims), n, n]
         self.table = np.zeros((capacity, sum(widths)), np.float32)
         """``(capacity, columns)``: every transition as one row."""
+        self._rows = torch.from_numpy(self.table)  # the same memory, for torch's faster gather
         edges = np.cumsum([0, *widths])
         self._columns = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
         views = [self.table[:, c] for c in self._columns]
@@ -99,8 +100,8 @@ class ReplayBuffer:
         if self.size == 0:
             raise ValueError("cannot sample from an empty replay buffer")
         idx = rng.integers(0, self.size, size=n * batch_size)
-        rows = self.table[idx]  # (n B, columns): one gather
-        cols = [torch.from_numpy(np.ascontiguousarray(rows[:, c])) for c in self._columns]
+        rows = self._rows.index_select(0, torch.from_numpy(idx))  # (n B, columns): one gather
+        cols = [rows[:, c].contiguous() for c in self._columns]
         agents = len(self.obs)
         whole = Batch(
             obs=cols[:agents],

@@ -344,3 +344,27 @@ def test_paper_update_rounds_with_adam_step_equal_torchs_steps():
     assert torch.equal(ours, torchs)
     (_, other_seed) = paper_rounds_ms(False, rounds=3, seed=1)
     assert not torch.equal(ours, other_seed)  # the comparison can tell two trainings apart
+
+
+def test_mlp_forward_equals_its_five_modules_one_by_one():
+    """MLP's forward (F.linear with in-place ReLUs) gives the numbers and the gradients of running
+    Linear, ReLU, Linear, ReLU, Linear as an nn.Sequential would, to the bit."""
+    from maddpg_lite.maddpg import MLP, mlp
+
+    torch.manual_seed(0)
+    net = mlp(43, 5, 64)
+    assert isinstance(net, MLP) and [type(m).__name__ for m in net] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert list(net.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    x = torch.randn(300, 43)
+    fast = net(x)
+    slow = x
+    for module in net:
+        slow = module(slow)
+    assert torch.equal(fast, slow)
+    grads = []
+    for y in (fast, slow):
+        net.zero_grad()
+        (y ** 2).mean().backward(retain_graph=True)
+        grads.append([p.grad.clone() for p in net.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*grads))
+    assert (net[0](x) < 0).any()  # the ReLUs do cut something
