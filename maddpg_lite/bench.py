@@ -14,6 +14,8 @@
 clipping 0.5, a batch of 1024 per agent) side by side, alternating: as the trainer takes its optimizer
 steps (:func:`maddpg_lite.maddpg.adam_step`) and with torch's own ``optimizer.step()``; it prints the
 medians, their ratio, and whether both ended with the same weights (they must, to the bit).
+``--agent-threads`` does the same for the agents' steps on two threads against the plain loop
+(:attr:`~maddpg_lite.config.Config.agent_threads`).
 
 ``--adapter`` measures instead the mpe2 adapter of :mod:`maddpg_lite.games` against bare mpe2
 stepping, game by game (``ratio`` >= 0.8 is the goal). ``--preset paper`` times instead one full run of that recipe (the MADDPG paper's: 60,000
@@ -90,11 +92,12 @@ def update_round_ms(batch_size: int, threads: int = 1, rounds: int = 40, seed: i
     return statistics.median(times)
 
 
-def paper_rounds_ms(torch_step: bool, rounds: int = 100, seed: int = 0) -> tuple[float, torch.Tensor]:
-    """Median milliseconds of one paper-recipe update round (3 agents, a batch of 1024 each, soft
+def paper_rounds_ms(torch_step: bool, rounds: int = 100, seed: int = 0,
+                    agent_threads: int = 1, batch_size: int = 1024) -> tuple[float, torch.Tensor]:
+    """Median milliseconds of one paper-recipe update round (3 agents, a batch of ``batch_size`` each, soft
     actions, clipping 0.5) over ``rounds`` rounds after 5 warm-up rounds, and all critic weights at
     the end (flat). ``torch_step``: take the optimizer steps with torch's ``optimizer.step()``
-    instead of :func:`~maddpg_lite.maddpg.adam_step`."""
+    instead of :func:`~maddpg_lite.maddpg.adam_step`; ``agent_threads``: see :class:`~maddpg_lite.config.Config`."""
     from unittest import mock
 
     from . import maddpg as maddpg_module
@@ -110,12 +113,12 @@ def paper_rounds_ms(torch_step: bool, rounds: int = 100, seed: int = 0) -> tuple
                np.eye(N_ACTIONS)[rng.integers(N_ACTIONS, size=(size, len(OBS_DIMS)))],
                rng.standard_normal((size, len(OBS_DIMS))), [rng.standard_normal((size, d)) for d in OBS_DIMS],
                np.zeros((size, len(OBS_DIMS))))
-    m = maddpg_module.MADDPG(OBS_DIMS, N_ACTIONS, action_mode="soft", grad_clip=0.5)
+    m = maddpg_module.MADDPG(OBS_DIMS, N_ACTIONS, action_mode="soft", grad_clip=0.5, agent_threads=agent_threads)
     step = (lambda optimizer, params: optimizer.step()) if torch_step else maddpg_module.adam_step
     times = []
     with mock.patch.object(maddpg_module, "adam_step", step):
         for k in range(rounds + 5):
-            batches = buffer.sample_many(len(OBS_DIMS), 1024, rng)
+            batches = buffer.sample_many(len(OBS_DIMS), batch_size, rng)
             start = time.perf_counter()
             m.update(batches)
             if k >= 5:
@@ -123,18 +126,45 @@ def paper_rounds_ms(torch_step: bool, rounds: int = 100, seed: int = 0) -> tuple
     return statistics.median(times), torch.cat([p.detach().flatten() for net in m.critics for p in net.parameters()])
 
 
-def bench_optimizer_step(repeats: int) -> int:
-    """``repeats`` alternating pairs of :func:`paper_rounds_ms`; one JSON line per pair and the medians."""
+def side_by_side(repeats: int, first: str, run_first, second: str, run_second) -> int:
+    """``repeats`` alternating pairs of two ``() -> (ms, weights)`` measurements; one JSON line per
+    pair (with whether both ended with the same weights) and the medians with their ratio."""
     ours, theirs = [], []
     for r in range(repeats):
-        (a, weights_a), (b, weights_b) = paper_rounds_ms(False), paper_rounds_ms(True)
+        (a, weights_a), (b, weights_b) = run_first(), run_second()
         ours.append(a)
         theirs.append(b)
-        print(json.dumps({"pair": r, "adam_step_ms": round(a, 2), "torch_step_ms": round(b, 2),
+        print(json.dumps({"pair": r, first: round(a, 2), second: round(b, 2),
                           "same_weights": bool(torch.equal(weights_a, weights_b))}), flush=True)
-    print(json.dumps({"adam_step_ms": round(statistics.median(ours), 2), "torch_step_ms": round(statistics.median(theirs), 2),
+    print(json.dumps({first: round(statistics.median(ours), 2), second: round(statistics.median(theirs), 2),
                       "ratio": round(statistics.median(ours) / statistics.median(theirs), 2), "repeats": repeats,
                       "load_after": round(os.getloadavg()[0], 2)}), flush=True)
+    return 0
+
+
+def bench_optimizer_step(repeats: int) -> int:
+    """Paper-recipe update rounds with :func:`~maddpg_lite.maddpg.adam_step` against torch's ``optimizer.step()``."""
+    return side_by_side(repeats, "adam_step_ms", lambda: paper_rounds_ms(False),
+                        "torch_step_ms", lambda: paper_rounds_ms(True))
+
+
+def bench_agent_threads(repeats: int) -> int:
+    """Paper-recipe update rounds with the agents on two threads against the plain loop (one thread),
+    on batches of 1024 (the recipes'), 768, 512 and 256 (the lessons' quick mode). The threads are used
+    here on every batch size, to show where they pay: the trainer uses them from
+    :data:`~maddpg_lite.maddpg.MIN_THREADED_ROWS` rows on."""
+    from unittest import mock
+
+    from . import maddpg as maddpg_module
+
+    def threaded(batch_size: int):
+        with mock.patch.object(maddpg_module, "MIN_THREADED_ROWS", 1):
+            return paper_rounds_ms(False, agent_threads=2, batch_size=batch_size)
+
+    for batch_size in (1024, 768, 512, 256):
+        print(json.dumps({"batch_size": batch_size}), flush=True)
+        side_by_side(repeats, "agent_threads2_ms", lambda: threaded(batch_size),
+                     "agent_threads1_ms", lambda: paper_rounds_ms(False, agent_threads=1, batch_size=batch_size))
     return 0
 
 
@@ -172,6 +202,8 @@ def main(argv=None) -> int:
                         help="time full runs of this recipe instead (e.g. paper); nothing else is measured")
     parser.add_argument("--optimizer-step", action="store_true",
                         help="instead: paper-recipe update rounds with maddpg.adam_step against torch's optimizer.step()")
+    parser.add_argument("--agent-threads", action="store_true",
+                        help="instead: paper-recipe update rounds with the agents on 2 threads against 1 (Config.agent_threads)")
     parser.add_argument("--adapter", action="store_true",
                         help="instead: steps/s of maddpg_lite.games.Mpe2VecGame (50 games) against bare mpe2 "
                              "stepping of the same games, for each game of the paper")
@@ -180,6 +212,8 @@ def main(argv=None) -> int:
         return bench_preset(args.preset, args.repeats)
     if args.optimizer_step:
         return bench_optimizer_step(args.repeats)
+    if args.agent_threads:
+        return bench_agent_threads(args.repeats)
     if args.adapter:
         from .games import PAPER_SCENARIOS, adapter_speed
 

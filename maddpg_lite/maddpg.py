@@ -9,6 +9,9 @@ Taught in notebooks/04_critic_loss.ipynb and notebooks/05_training.ipynb.
 from __future__ import annotations
 
 import copy
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .buffer import Batch
-from .functional import critic_target, gumbel_softmax, onehot_from_logits
+from .functional import critic_target, gumbel_softmax, onehot_from_logits, sample_gumbel
 
 ACTOR_LOGIT_PENALTY = 1e-3
 """Weight of ``mean(logits^2)`` in the actor loss: keeps the logits, hence the Gumbel-softmax, from saturating."""
@@ -39,9 +42,10 @@ class MLP(nn.Sequential):
         return F.linear(h, last.weight, last.bias)
 
 
-MIN_THREADED_ROWS = 512
-"""Batches of fewer rows are updated in one thread whatever ``agent_threads`` says: on small batches
-the hand-offs between threads cost more than they save (``python -m maddpg_lite.bench --agent-threads``)."""
+MIN_THREADED_ROWS = 768
+"""Update rounds on batches of fewer rows (per agent) run in one thread whatever ``agent_threads``
+says: on small batches the hand-offs between threads cost more than they save
+(``python -m maddpg_lite.bench --agent-threads`` measures both ways at several batch sizes)."""
 
 
 def mlp(in_dim: int, out_dim: int, hidden_dim: int) -> MLP:
@@ -133,6 +137,25 @@ def adam_step(optimizer: torch.optim.Adam, params: list) -> None:
         torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
 
 
+def _thread_pool(threads: int) -> ThreadPoolExecutor:
+    """One pool of ``threads`` threads, shared by every MADDPG of this process that asks for that many."""
+    return _pool_of_process(threads, os.getpid())  # a forked child must not reuse its parent's (dead) threads
+
+
+@functools.cache
+def _pool_of_process(threads: int, pid: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(threads, thread_name_prefix="maddpg-agent")
+
+
+def _results(futures: list) -> list:
+    """The futures' results in order; waits for all of them even on an error or Ctrl-C, so that
+    no thread is still writing weights when the caller goes on."""
+    try:
+        return [f.result() for f in futures]
+    finally:
+        wait(futures)
+
+
 def action_indices(actions) -> np.ndarray:
     """One-hot actions -> ``(K, N)`` integers (each agent's argmax), the form the games take;
     ``actions``: ``(K, N, A)`` or per agent ``(K, A_i)``."""
@@ -157,12 +180,15 @@ class MADDPG:
             (the paper's code: soft Gumbel-softmax samples everywhere, see :class:`~maddpg_lite.config.Config`).
         grad_clip: if > 0, every weight tensor's gradient is clipped to this norm before each
             optimizer step (:func:`clip_grad_per_tensor`).
+        agent_threads: threads on which an update round runs the agents' steps side by side
+            (batches of :data:`MIN_THREADED_ROWS` rows or more); the numbers are the same for any
+            value (see :class:`~maddpg_lite.config.Config`). 1: the plain loop.
     """
 
     def __init__(self, obs_dims, action_dims=None, hidden_dim: int = 64, actor_lr: float = 1e-2,
                  critic_lr: float = 1e-2, gamma: float = 0.95, tau: float = 1e-2,
                  gumbel_tau: float = 1.0, centralized: bool = True, action_mode: str = "one-hot",
-                 grad_clip: float = 0.0, n_actions=None):
+                 grad_clip: float = 0.0, n_actions=None, agent_threads: int = 1):
         self.obs_dims = tuple(int(d) for d in obs_dims)
         self.n_agents = len(self.obs_dims)
         self.action_dims = as_action_dims(n_actions if action_dims is None else action_dims, self.n_agents)
@@ -177,6 +203,9 @@ class MADDPG:
         if action_mode not in ("one-hot", "soft"):
             raise ValueError(f"action_mode must be one-hot or soft, got action_mode={action_mode!r}")
         self.action_mode, self.grad_clip = action_mode, grad_clip
+        if isinstance(agent_threads, bool) or not isinstance(agent_threads, int) or agent_threads < 1:
+            raise ValueError(f"agent_threads must be a whole number >= 1, got agent_threads={agent_threads!r}")
+        self.agent_threads = agent_threads
         self.actors = [mlp(d, a, hidden_dim) for d, a in zip(self.obs_dims, self.action_dims)]
         self.critics = [mlp(self.critic_input_dim(i), 1, hidden_dim) for i in range(self.n_agents)]
         self.target_actors = [copy.deepcopy(net).requires_grad_(False) for net in self.actors]
@@ -204,7 +233,8 @@ class MADDPG:
         return cls(obs_dims, action_dims, hidden_dim=config.hidden_dim,
                    actor_lr=config.actor_lr, critic_lr=config.critic_lr, gamma=config.gamma,
                    tau=config.tau, gumbel_tau=config.gumbel_tau, centralized=config.centralized,
-                   action_mode=config.action_mode, grad_clip=config.grad_clip)
+                   action_mode=config.action_mode, grad_clip=config.grad_clip,
+                   agent_threads=config.agent_threads)
 
     # ----- the critic's view -------------------------------------------------------
     def critic_input_dim(self, i: int) -> int:
@@ -265,13 +295,19 @@ class MADDPG:
         return [a.numpy() for a in out]
 
     # ----- the two losses -------------------------------------------------------------
-    def target_actions(self, next_obs) -> list[torch.Tensor]:
+    def target_actions(self, next_obs, threaded: bool = False) -> list[torch.Tensor]:
         """The target actors' actions ``a'_j`` at ``x'``, per agent ``(B, A_j)``: greedy one-hots
-        ``onehot(mu'_j(o'_j))``, or in soft mode soft Gumbel-softmax samples of ``mu'_j(o'_j)``."""
+        ``onehot(mu'_j(o'_j))``, or in soft mode soft Gumbel-softmax samples of ``mu'_j(o'_j)``
+        (``threaded``: the actors sample side by side on ``agent_threads`` threads; same numbers)."""
+        if self.action_mode == "soft":  # the noise is drawn here, in agent order, whatever the threads
+            noise = [sample_gumbel((len(o), a)) for o, a in zip(next_obs, self.action_dims)]
+            return self._map(self._soft_target_action, range(self.n_agents), next_obs, noise, threaded=threaded)
         with torch.no_grad():
-            if self.action_mode == "soft":
-                return [gumbel_softmax(mu(o), self.gumbel_tau, hard=False) for mu, o in zip(self.target_actors, next_obs)]
             return [onehot_from_logits(mu(o)) for mu, o in zip(self.target_actors, next_obs)]
+
+    def _soft_target_action(self, j: int, next_obs_j: torch.Tensor, gumbel: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():  # (grad mode is per thread)
+            return gumbel_softmax(self.target_actors[j](next_obs_j), self.gumbel_tau, hard=False, gumbel=gumbel)
 
     def critic_loss(self, i: int, batch: Batch, next_actions=None) -> torch.Tensor:
         """``mean((Q_i(x, a) - y)^2)`` with ``y = r_i + gamma (1 - done_i) Q'_i(x', a')``.
@@ -294,7 +330,7 @@ class MADDPG:
         assert q.shape == y.shape, (q.shape, y.shape)
         return F.mse_loss(q, y)
 
-    def actor_loss(self, i: int, batch: Batch) -> torch.Tensor:
+    def actor_loss(self, i: int, batch: Batch, gumbel: torch.Tensor | None = None) -> torch.Tensor:
         """``-mean Q_i(x, a_1..mu_i(o_i)..a_N) + 1e-3 * mean(logits_i^2)``.
 
         Only agent i's action comes from its current actor (a straight-through
@@ -303,14 +339,16 @@ class MADDPG:
         """
         logits = self.actors[i](batch.obs[i])  # (B, A_i)
         actions = per_agent(batch.actions)
-        actions[i] = gumbel_softmax(logits, self.gumbel_tau, hard=self.action_mode == "one-hot")
+        actions[i] = gumbel_softmax(logits, self.gumbel_tau, hard=self.action_mode == "one-hot", gumbel=gumbel)
         q = self.q_value(self.critics[i], i, batch.obs, actions)  # (B,)
         return -q.mean() + ACTOR_LOGIT_PENALTY * (logits ** 2).mean()
 
     # ----- one update round -----------------------------------------------------------
     def update(self, batch) -> dict[str, list[float]]:
         """One round of the pseudo-code: for each agent i, a critic step then an actor
-        step on ``batch``; then every target moves by a soft update.
+        step on ``batch``; then every target moves by a soft update. With ``agent_threads`` > 1 and
+        batches of at least :data:`MIN_THREADED_ROWS` rows, the agents' steps run side by side on
+        threads, with the same numbers to the bit.
 
         Args:
             batch: one :class:`~maddpg_lite.buffer.Batch` for all agents (the book), or a
@@ -322,39 +360,77 @@ class MADDPG:
         batches = list(batch) if isinstance(batch, (list, tuple)) and not isinstance(batch, Batch) else None
         if batches is not None and len(batches) != self.n_agents:
             raise ValueError(f"update needs one batch or {self.n_agents} batches (one per agent), got {len(batches)}")
+        threaded = self.agent_threads > 1 and len((batches or [batch])[0].rewards) >= MIN_THREADED_ROWS
         if batches:  # the target actors act on all N batches at once: one forward per actor
-            joint = self.target_actions([torch.cat([b.next_obs[j] for b in batches]) for j in range(self.n_agents)])
+            joint = self.target_actions([torch.cat([b.next_obs[j] for b in batches]) for j in range(self.n_agents)],
+                                        threaded)
             next_actions_of = [list(per_batch) for per_batch in zip(*(a.chunk(self.n_agents) for a in joint))]
         else:
-            shared = self.target_actions(batch.next_obs)
-        critic_losses, actor_losses = [], []
-        for i in range(self.n_agents):
-            batch_i = batches[i] if batches else batch
-            next_actions = next_actions_of[i] if batches else shared
-            loss = self.critic_loss(i, batch_i, next_actions)
-            self.critic_optimizers[i].zero_grad()
-            loss.backward()
-            self._clip(self._critic_params[i])
-            adam_step(self.critic_optimizers[i], self._critic_params[i])
-            critic_losses.append(loss.item())
-
-            # the actor step needs gradients for actor i only: freezing critic i skips the
-            # critic-weight gradients that backward() would compute and the next critic step discard
-            critic_params = self._critic_params[i]
-            for p in critic_params:
-                p.requires_grad_(False)
-            try:
-                loss = self.actor_loss(i, batch_i)
-                self.actor_optimizers[i].zero_grad()
-                loss.backward()
-                self._clip(self._actor_params[i])
-                adam_step(self.actor_optimizers[i], self._actor_params[i])
-            finally:
-                for p in critic_params:
-                    p.requires_grad_(True)
-            actor_losses.append(loss.item())
+            shared = self.target_actions(batch.next_obs, threaded)
+        # agent i's two steps read only its own networks, its batch and the target actions, so the
+        # agents can be updated in any order or side by side (agent_threads); the Gumbel noise of
+        # the actor losses is drawn here, in agent order, so the random numbers are the same either way
+        batch_of = batches if batches else [batch] * self.n_agents
+        next_of = next_actions_of if batches else [shared] * self.n_agents
+        noise = [sample_gumbel((len(b.obs[i]), a)) for i, (b, a) in enumerate(zip(batch_of, self.action_dims))]
+        if not threaded:  # the pseudo-code's loop
+            losses = [(self._critic_step(i, batch_of[i], next_of[i]), self._actor_step(i, batch_of[i], noise[i]))
+                      for i in range(self.n_agents)]
+        else:
+            losses = self._steps_side_by_side(batch_of, next_of, noise)
         self.update_targets()
-        return {"critic_loss": critic_losses, "actor_loss": actor_losses}
+        return {"critic_loss": [c for c, _ in losses], "actor_loss": [a for _, a in losses]}
+
+    def _critic_step(self, i: int, batch: Batch, next_actions) -> float:
+        """One optimizer step of critic i on :meth:`critic_loss`; returns the loss."""
+        loss = self.critic_loss(i, batch, next_actions)
+        self.critic_optimizers[i].zero_grad()
+        loss.backward()
+        self._clip(self._critic_params[i])
+        adam_step(self.critic_optimizers[i], self._critic_params[i])
+        return loss.item()
+
+    def _actor_step(self, i: int, batch: Batch, gumbel: torch.Tensor) -> float:
+        """One optimizer step of actor i on :meth:`actor_loss` (``gumbel``: the ``(B, A_i)`` noise
+        of its action sample); returns the loss."""
+        # the actor step needs gradients for actor i only: freezing critic i skips the
+        # critic-weight gradients that backward() would compute and the next critic step discard
+        critic_params = self._critic_params[i]
+        for p in critic_params:
+            p.requires_grad_(False)
+        try:
+            loss = self.actor_loss(i, batch, gumbel)
+            self.actor_optimizers[i].zero_grad()
+            loss.backward()
+            self._clip(self._actor_params[i])
+            adam_step(self.actor_optimizers[i], self._actor_params[i])
+        finally:
+            for p in critic_params:
+                p.requires_grad_(True)
+        return loss.item()
+
+    def _steps_side_by_side(self, batch_of, next_of, noise) -> list[tuple[float, float]]:
+        """Every agent's critic step and then its actor step, on ``agent_threads`` threads. The
+        pool takes tasks in order, all critic steps first, and actor step i waits for critic step
+        i: 3 agents on 2 threads take three steps' time instead of four (two agents' two steps)."""
+        pool = _thread_pool(self.agent_threads)
+        critic = [pool.submit(self._critic_step, i, batch_of[i], next_of[i]) for i in range(self.n_agents)]
+
+        def actor_step(i: int) -> float:
+            critic[i].result()  # critic i is updated first, as in the loop
+            return self._actor_step(i, batch_of[i], noise[i])
+
+        actor = [pool.submit(actor_step, i) for i in range(self.n_agents)]
+        losses = _results(critic + actor)
+        return list(zip(losses[:self.n_agents], losses[self.n_agents:]))
+
+    def _map(self, fn, *per_agent_args, threaded: bool) -> list:
+        """``[fn(j, ...) for each agent j]``: in this thread, or if ``threaded`` and ``agent_threads``
+        > 1, spread over that many threads."""
+        if self.agent_threads == 1 or not threaded:
+            return [fn(*args) for args in zip(*per_agent_args)]
+        pool = _thread_pool(self.agent_threads)
+        return _results([pool.submit(fn, *args) for args in zip(*per_agent_args)])
 
     def _clip(self, params: list) -> None:
         if self.grad_clip > 0:

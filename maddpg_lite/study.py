@@ -196,6 +196,15 @@ def job_cost(job: dict) -> float:
     return c.get("episodes", Config.episodes) * (c.get("hidden_dim", Config.hidden_dim) / 64) ** 1.5 * update_factor
 
 
+def _agents_on_one_thread() -> None:
+    """In a worker process: update the agents in the plain loop whatever ``Config.agent_threads``
+    says (same numbers). The workers already keep the cores busy; two threads in each would only
+    compete for them."""
+    from . import maddpg
+
+    maddpg.MIN_THREADED_ROWS = math.inf
+
+
 def run_jobs(jobs: list[dict], workers: int = 2, log=print, run=run_job):
     """Run ``run`` (default :func:`run_job`) on every job, ``workers`` at a time (spawned
     processes), longest first; yields the results as they finish. ``workers=1`` runs them
@@ -205,7 +214,7 @@ def run_jobs(jobs: list[dict], workers: int = 2, log=print, run=run_job):
             yield run(job)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers) as pool:
+    with ctx.Pool(workers, initializer=_agents_on_one_thread) as pool:
         yield from pool.imap_unordered(run, sorted(jobs, key=job_cost, reverse=True))
         pool.close()  # a clean shutdown: leaving the block would terminate() the workers,
         pool.join()  # and multiprocessing then warns about a leaked semaphore

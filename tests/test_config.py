@@ -35,7 +35,8 @@ def test_flags_round_trip_into_config():
 
 
 @pytest.mark.parametrize("field,value", [("episodes", 0), ("gumbel_tau", -1.0), ("gamma", 1.5),
-                                         ("batch_size", 10**9), ("episodes", 15), ("actor_lr", float("nan"))])
+                                         ("batch_size", 10**9), ("episodes", 15), ("actor_lr", float("nan")),
+                                         ("agent_threads", 0)])
 def test_bad_values_name_themselves(field, value):
     with pytest.raises(ValueError, match=field):
         Config(**{field: value})

@@ -302,7 +302,7 @@ def test_update_equals_the_pseudo_code_written_plainly():
 
 def test_a_failing_actor_step_leaves_the_critic_trainable(monkeypatch):
     m = make_maddpg()
-    monkeypatch.setattr(m, "actor_loss", lambda i, batch: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(m, "actor_loss", lambda *args: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError, match="boom"):
         m.update(make_batch())
     assert all(p.requires_grad for p in m.critics[0].parameters())
@@ -344,6 +344,95 @@ def test_paper_update_rounds_with_adam_step_equal_torchs_steps():
     assert torch.equal(ours, torchs)
     (_, other_seed) = paper_rounds_ms(False, rounds=3, seed=1)
     assert not torch.equal(ours, other_seed)  # the comparison can tell two trainings apart
+
+
+def per_agent_batches(seed: int) -> list[Batch]:
+    return [make_batch(seed * N + i) for i in range(N)]
+
+
+@pytest.fixture
+def threads_on_small_batches(monkeypatch):
+    """Spread even these 6-row batches over the threads (the trainer does it from MIN_THREADED_ROWS rows on)."""
+    import maddpg_lite.maddpg as maddpg_module
+
+    monkeypatch.setattr(maddpg_module, "MIN_THREADED_ROWS", 1)
+
+
+def threads_of_steps(m: MADDPG, monkeypatch) -> list[str]:
+    """Record the name of the thread that runs each critic and actor step of ``m``."""
+    import threading
+
+    names = []
+    for step in ("_critic_step", "_actor_step"):
+        original = getattr(m, step)
+
+        def spy(*args, original=original):
+            names.append(threading.current_thread().name)
+            return original(*args)
+
+        monkeypatch.setattr(m, step, spy)
+    return names
+
+
+@pytest.mark.parametrize("recipe", ["book", "paper"])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_agent_threads_give_the_same_numbers_to_the_bit(recipe, threads, threads_on_small_batches, monkeypatch):
+    """Agents updated side by side on threads (agent_threads) give exactly the loop's networks,
+    targets, optimizer states and losses, round after round: each agent's steps touch only its own
+    networks and the Gumbel noise is drawn in agent order before the threads start."""
+    kwargs = dict(action_mode="soft", grad_clip=0.5) if recipe == "paper" else {}
+    loop, side_by_side = make_maddpg(**kwargs), make_maddpg(**kwargs, agent_threads=threads)
+    names = {m: threads_of_steps(m, monkeypatch) for m in (loop, side_by_side)}
+    losses = {}
+    for m in (loop, side_by_side):
+        torch.manual_seed(7)
+        losses[m] = [m.update(per_agent_batches(k) if recipe == "paper" else make_batch(k)) for k in range(5)]
+    assert set(names[loop]) == {"MainThread"} and len(names[loop]) == 5 * 2 * N
+    assert len(names[side_by_side]) == 5 * 2 * N and "MainThread" not in names[side_by_side]
+    assert losses[loop] == losses[side_by_side]
+    for kind in ("actors", "critics", "target_actors", "target_critics"):
+        for a, b in zip(params(getattr(loop, kind)), params(getattr(side_by_side, kind))):
+            assert torch.equal(a, b), kind
+    for opt_a, opt_b in zip(loop.critic_optimizers + loop.actor_optimizers,
+                            side_by_side.critic_optimizers + side_by_side.actor_optimizers):
+        for state_a, state_b in zip(opt_a.state.values(), opt_b.state.values()):
+            assert all(torch.equal(state_a[k], state_b[k]) for k in ("step", "exp_avg", "exp_avg_sq"))
+    # the comparison can tell two trainings apart: other noise, other losses
+    other = make_maddpg(**kwargs, agent_threads=threads)
+    torch.manual_seed(8)
+    assert [other.update(per_agent_batches(k) if recipe == "paper" else make_batch(k)) for k in range(5)] != losses[loop]
+
+
+def test_small_batches_stay_on_one_thread(monkeypatch):
+    from maddpg_lite.maddpg import MIN_THREADED_ROWS
+
+    m = make_maddpg(agent_threads=2)
+    names = threads_of_steps(m, monkeypatch)
+    m.update(make_batch())  # 6 rows
+    assert B < MIN_THREADED_ROWS and set(names) == {"MainThread"}
+
+
+def test_a_failing_step_on_a_thread_is_raised_after_every_step_has_stopped(threads_on_small_batches, monkeypatch):
+    m = make_maddpg(agent_threads=2)
+    calls = []
+
+    def actor_loss(i, batch, gumbel=None):
+        calls.append(i)
+        if i == 1:
+            raise RuntimeError("boom")
+        return MADDPG.actor_loss(m, i, batch, gumbel)
+
+    monkeypatch.setattr(m, "actor_loss", actor_loss)
+    with pytest.raises(RuntimeError, match="boom"):
+        m.update(make_batch())
+    assert sorted(calls) == [0, 1, 2]  # every agent's actor step ran (or failed) before update raised
+    assert all(p.requires_grad for net in m.critics for p in net.parameters())
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_agent_threads_must_be_a_whole_number(bad):
+    with pytest.raises(ValueError, match=f"agent_threads={bad!r}"):
+        MADDPG(OBS_DIMS, N_ACTIONS, agent_threads=bad)
 
 
 def test_mlp_forward_equals_its_five_modules_one_by_one():
