@@ -63,19 +63,27 @@ def env_steps_per_s(steps: int = 5000, seed: int = 0) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def update_round_ms(batch_size: int, threads: int = 1, rounds: int = 40, seed: int = 0) -> float:
-    """Median wall milliseconds of ``MADDPG.update`` on random batches of ``batch_size``."""
+def random_buffer(size: int, rng: np.random.Generator):
+    """A full replay buffer of ``size`` random simple_adversary transitions (normal observations
+    and rewards, one-hot actions, no terminations): what the timed update rounds sample from."""
     from .buffer import ReplayBuffer
     from .env import N_ACTIONS, OBS_DIMS
-    from .maddpg import MADDPG
 
-    rng = np.random.default_rng(seed)
-    size = 4 * batch_size
     buffer = ReplayBuffer(size, OBS_DIMS, N_ACTIONS)
     buffer.add([rng.standard_normal((size, d)) for d in OBS_DIMS],
                np.eye(N_ACTIONS)[rng.integers(N_ACTIONS, size=(size, len(OBS_DIMS)))],
                rng.standard_normal((size, len(OBS_DIMS))), [rng.standard_normal((size, d)) for d in OBS_DIMS],
                np.zeros((size, len(OBS_DIMS))))
+    return buffer
+
+
+def update_round_ms(batch_size: int, threads: int = 1, rounds: int = 40, seed: int = 0) -> float:
+    """Median wall milliseconds of ``MADDPG.update`` on random batches of ``batch_size``."""
+    from .env import N_ACTIONS, OBS_DIMS
+    from .maddpg import MADDPG
+
+    rng = np.random.default_rng(seed)
+    buffer = random_buffer(4 * batch_size, rng)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -101,18 +109,12 @@ def paper_rounds_ms(torch_step: bool, rounds: int = 100, seed: int = 0,
     from unittest import mock
 
     from . import maddpg as maddpg_module
-    from .buffer import ReplayBuffer
     from .env import N_ACTIONS, OBS_DIMS
 
     torch.set_num_threads(1)  # as the trainer runs (Config.threads)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    size = 20_000
-    buffer = ReplayBuffer(size, OBS_DIMS, N_ACTIONS)
-    buffer.add([rng.standard_normal((size, d)) for d in OBS_DIMS],
-               np.eye(N_ACTIONS)[rng.integers(N_ACTIONS, size=(size, len(OBS_DIMS)))],
-               rng.standard_normal((size, len(OBS_DIMS))), [rng.standard_normal((size, d)) for d in OBS_DIMS],
-               np.zeros((size, len(OBS_DIMS))))
+    buffer = random_buffer(20_000, rng)
     m = maddpg_module.MADDPG(OBS_DIMS, N_ACTIONS, action_mode="soft", grad_clip=0.5, agent_threads=agent_threads)
     step = (lambda optimizer, params: optimizer.step()) if torch_step else maddpg_module.adam_step
     times = []

@@ -42,12 +42,6 @@ class MLP(nn.Sequential):
         return F.linear(h, last.weight, last.bias)
 
 
-MIN_THREADED_ROWS = 768
-"""Update rounds on batches of fewer rows (per agent) run in one thread whatever ``agent_threads``
-says: on small batches the hand-offs between threads cost more than they save
-(``python -m maddpg_lite.bench --agent-threads`` measures both ways at several batch sizes)."""
-
-
 def mlp(in_dim: int, out_dim: int, hidden_dim: int) -> MLP:
     """Two hidden ReLU layers: ``(B, in_dim)`` -> ``(B, out_dim)`` (an :class:`MLP`)."""
     return MLP(
@@ -135,6 +129,12 @@ def adam_step(optimizer: torch.optim.Adam, params: list) -> None:
         torch._foreach_div_(denom, bias_correction2_sqrt)
         torch._foreach_add_(denom, eps)
         torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
+
+
+MIN_THREADED_ROWS = 768
+"""Update rounds on batches of fewer rows (per agent) run in one thread whatever ``agent_threads``
+says: on small batches the hand-offs between threads cost more than they save
+(``python -m maddpg_lite.bench --agent-threads`` measures both ways at several batch sizes)."""
 
 
 def _thread_pool(threads: int) -> ThreadPoolExecutor:

@@ -412,20 +412,56 @@ def test_small_batches_stay_on_one_thread(monkeypatch):
     assert B < MIN_THREADED_ROWS and set(names) == {"MainThread"}
 
 
+def test_on_threads_actor_step_i_starts_only_after_critic_step_i_has_ended(threads_on_small_batches, monkeypatch):
+    """Actor i's loss reads critic i, so it must see critic i's step done, however the threads are
+    scheduled: with agent 0's critic step made slow, 3 threads would otherwise start actor 0 early."""
+    import time
+
+    m = make_maddpg(agent_threads=3)
+    events = []
+    critic_step, actor_step = m._critic_step, m._actor_step
+
+    def slow_critic_step(i, *args):
+        if i == 0:
+            time.sleep(0.2)
+        loss = critic_step(i, *args)
+        events.append(("critic done", i))
+        return loss
+
+    def recorded_actor_step(i, *args):
+        events.append(("actor starts", i))
+        return actor_step(i, *args)
+
+    monkeypatch.setattr(m, "_critic_step", slow_critic_step)
+    monkeypatch.setattr(m, "_actor_step", recorded_actor_step)
+    m.update(make_batch())
+    assert sorted(events) == sorted([("critic done", i) for i in range(N)] + [("actor starts", i) for i in range(N)])
+    for i in range(N):
+        assert events.index(("critic done", i)) < events.index(("actor starts", i)), events
+    assert events.index(("actor starts", 1)) < events.index(("critic done", 0))  # the others did not wait for agent 0
+
+
 def test_a_failing_step_on_a_thread_is_raised_after_every_step_has_stopped(threads_on_small_batches, monkeypatch):
+    """update raises the first failure only once every other step has finished: no thread may
+    still be writing weights when the caller goes on."""
+    import time
+
     m = make_maddpg(agent_threads=2)
-    calls = []
+    finished = []
 
     def actor_loss(i, batch, gumbel=None):
-        calls.append(i)
         if i == 1:
             raise RuntimeError("boom")
-        return MADDPG.actor_loss(m, i, batch, gumbel)
+        if i == 2:
+            time.sleep(0.2)  # still running when agent 1 fails
+        loss = MADDPG.actor_loss(m, i, batch, gumbel)
+        finished.append(i)
+        return loss
 
     monkeypatch.setattr(m, "actor_loss", actor_loss)
     with pytest.raises(RuntimeError, match="boom"):
         m.update(make_batch())
-    assert sorted(calls) == [0, 1, 2]  # every agent's actor step ran (or failed) before update raised
+    assert sorted(finished) == [0, 2]
     assert all(p.requires_grad for net in m.critics for p in net.parameters())
 
 
@@ -457,3 +493,23 @@ def test_mlp_forward_equals_its_five_modules_one_by_one():
         grads.append([p.grad.clone() for p in net.parameters()])
     assert all(torch.equal(a, b) for a, b in zip(*grads))
     assert (net[0](x) < 0).any()  # the ReLUs do cut something
+
+
+def test_study_workers_keep_the_agents_on_one_thread(monkeypatch):
+    """A study's worker processes (study.run_jobs' initializer) update in the plain loop even with
+    agent_threads=2 on a recipe-sized batch, which the trainer alone spreads over threads."""
+    import maddpg_lite.maddpg as maddpg_module
+    from maddpg_lite.bench import random_buffer
+    from maddpg_lite.study import _agents_on_one_thread
+
+    batch = random_buffer(2048, np.random.default_rng(0)).sample(1024, np.random.default_rng(1))
+    alone = MADDPG(OBS_DIMS, N_ACTIONS, agent_threads=2)
+    names = threads_of_steps(alone, monkeypatch)
+    alone.update(batch)
+    assert "MainThread" not in names
+    monkeypatch.setattr(maddpg_module, "MIN_THREADED_ROWS", maddpg_module.MIN_THREADED_ROWS)  # restored afterwards
+    _agents_on_one_thread()
+    worker = MADDPG(OBS_DIMS, N_ACTIONS, agent_threads=2)
+    names = threads_of_steps(worker, monkeypatch)
+    worker.update(batch)
+    assert set(names) == {"MainThread"} and len(names) == 2 * N
