@@ -13,7 +13,8 @@
 ``--optimizer-step`` times instead update rounds of the paper recipe (soft actions, per-tensor
 clipping 0.5, a batch of 1024 per agent) side by side, alternating: as the trainer takes its optimizer
 steps (:func:`maddpg_lite.maddpg.adam_step`) and with torch's own ``optimizer.step()``; it prints the
-medians, their ratio, and whether both ended with the same weights (they must, to the bit).
+medians, their ratio, and whether both ended with the same weights (for ``--optimizer-step`` they must, to the bit;
+for ``--agent-threads`` equal weights are what this machine measures, and tests allow float rounding).
 ``--agent-threads`` does the same for the agents' steps on two threads against the plain loop
 (:attr:`~maddpg_lite.config.Config.agent_threads`).
 

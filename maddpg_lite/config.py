@@ -24,6 +24,26 @@ def quick_mode() -> bool:
     return os.environ.get(QUICK_ENV_VAR, "").strip().lower() not in ("", "0", "false", "no")
 
 
+PERTURB_ENV_VAR = "MADDPG_LITE_PERTURB_WEIGHTS"
+"""Set this environment variable to a relative size, e.g. ``1e-5``, and every network loaded from a
+checkpoint has each weight multiplied by ``1 + size * z`` (``z`` a fixed-seed normal draw): a
+stand-in for another computer's rounding, to check that a lesson does not depend on the last bits
+(``tests/test_perturbed_lessons.py``)."""
+
+
+def weight_perturbation() -> float:
+    """The relative size set in ``MADDPG_LITE_PERTURB_WEIGHTS`` (0.0 when unset or empty);
+    ValueError naming a value that is not a number >= 0."""
+    text = os.environ.get(PERTURB_ENV_VAR, "").strip()
+    try:
+        size = float(text) if text else 0.0
+    except ValueError:
+        size = -1.0
+    if not size >= 0.0 or math.isinf(size):
+        raise ValueError(f"{PERTURB_ENV_VAR} must be a number >= 0 such as 1e-5, got {PERTURB_ENV_VAR}={text!r}")
+    return size
+
+
 ACTION_MODES = ("one-hot", "soft")
 """Values of :attr:`Config.action_mode`."""
 
@@ -75,7 +95,7 @@ class Config:
     threads: int = 1
     """torch CPU threads; 1 is fastest for these small networks and keeps runs bit-reproducible."""
     agent_threads: int = 2
-    """Threads that run the agents' parts of an update round side by side (the target actors' soft samples, then each agent's critic and actor steps). Each agent's part touches only its own networks and every operation still runs on one thread, so any value gives the same numbers to the bit; 2 uses both cores of a 2-core machine, 1 is the plain loop. Batches under 768 rows (maddpg.MIN_THREADED_ROWS) always take the plain loop: there the threads cost more than they save."""
+    """Threads that run the agents' parts of an update round side by side (the target actors' soft samples, then each agent's critic and actor steps). Each agent's part touches only its own networks and every operation still runs on one thread, so any value gives the loop's numbers up to float rounding (to the bit on the machines measured: python -m maddpg_lite.bench --agent-threads says whether the weights agree); 2 uses both cores of a 2-core machine, 1 is the plain loop. Batches under 768 rows (maddpg.MIN_THREADED_ROWS) always take the plain loop: there the threads cost more than they save."""
     action_mode: str = "one-hot"
     """"one-hot": the straight-through hard sample is the action (the book). "soft": the soft Gumbel-softmax sample itself is the action, a continuous force as in the MADDPG paper's code (acting, evaluation, actor loss and target actions all use soft samples)."""
     game_kwargs: dict = field(default_factory=dict)

@@ -29,6 +29,28 @@ from .games import DEFAULT_MAX_CYCLES, DEFAULT_SCENARIO, adversary_mask, make_ve
 EVAL_SEED = 1_000_000
 """First evaluation seed; far from the training environments' seeds."""
 
+REPLAY_TOLERANCE = 0.05
+"""How far a measurement remade on this computer may be from the one recorded with a shipped result
+(mean returns, rates, distances): the same code and seeds give the same bits only on the same
+computer, another one rounds differently. Measured by ``python -m maddpg_lite.pretrained
+--perturbation 1e-5 --draws 10``: with every weight of the six shipped checkpoints multiplied by
+``1 + 1e-5 z`` (a stand-in for another computer's rounding), no recorded value moved by more than
+0.0035; this tolerance is about 14 times that (one greedy episode in 500 that plays differently
+moves a rate by 0.002 and a mean return by its return's change / 500)."""
+
+
+def largest_difference(measured, recorded, path: str = "") -> tuple[str, float]:
+    """``(where, how much)``: the largest absolute difference between the numbers of ``recorded``
+    and the same entries of ``measured`` (nested dicts and lists of numbers; entries only
+    ``measured`` has are ignored), e.g. ``("returns.agent_0", 2e-07)``; ``("", 0.0)`` if none differ."""
+    if isinstance(recorded, dict):
+        pairs = [(f"{path}.{k}" if path else str(k), measured[k], v) for k, v in recorded.items()]
+    elif isinstance(recorded, (list, tuple)):
+        pairs = [(f"{path}[{i}]", m, v) for i, (m, v) in enumerate(zip(measured, recorded, strict=True))]
+    else:
+        return path, abs(float(measured) - float(recorded))
+    return max((largest_difference(m, v, where) for where, m, v in pairs), key=lambda d: d[1], default=("", 0.0))
+
 def greedy_policy(maddpg):
     """``obs -> (K, N)`` integer actions: each actor's argmax (decentralized execution)."""
     from .maddpg import action_indices

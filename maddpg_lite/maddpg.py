@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .buffer import Batch
+from .config import weight_perturbation
 from .functional import critic_target, gumbel_softmax, onehot_from_logits, sample_gumbel
 
 ACTOR_LOGIT_PENALTY = 1e-3
@@ -138,13 +139,19 @@ says: on small batches the hand-offs between threads cost more than they save
 
 
 def _thread_pool(threads: int) -> ThreadPoolExecutor:
-    """One pool of ``threads`` threads, shared by every MADDPG of this process that asks for that many."""
-    return _pool_of_process(threads, os.getpid())  # a forked child must not reuse its parent's (dead) threads
+    """One pool of ``threads`` threads, shared by every MADDPG of this process that asks for that
+    many while torch runs on the same number of CPU threads (``torch.get_num_threads()``)."""
+    # a forked child must not reuse its parent's (dead) threads: the pid is part of the key
+    return _pool_of_process(threads, torch.get_num_threads(), os.getpid())
 
 
 @functools.cache
-def _pool_of_process(threads: int, pid: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(threads, thread_name_prefix="maddpg-agent")
+def _pool_of_process(threads: int, torch_threads: int, pid: int) -> ThreadPoolExecutor:
+    # torch's CPU thread count is per thread: a new thread starts at the machine's default, not
+    # at what the caller set. Without this, a pool thread's first matrix products could take
+    # another path than the caller's and differ in the last bit (seen on 6-row batches).
+    return ThreadPoolExecutor(threads, thread_name_prefix="maddpg-agent",
+                              initializer=torch.set_num_threads, initargs=(torch_threads,))
 
 
 def _results(futures: list) -> list:
@@ -164,6 +171,18 @@ def action_indices(actions) -> np.ndarray:
     return np.stack([a.argmax(-1) for a in actions], axis=1)
 
 
+def perturb_weights(state: dict, size: float, seed: int = 0) -> None:
+    """Multiply every weight of a checkpoint ``state`` in place by ``1 + size * z``, ``z`` a standard
+    normal draw per weight from a generator seeded with ``seed`` (the networks in stored order)."""
+    gen = torch.Generator().manual_seed(seed)
+    for key in ("actors", "critics", "target_actors", "target_critics"):
+        for net in state.get(key, []):
+            for w in net.values():
+                if w.is_floating_point():
+                    z = torch.randn(w.shape, generator=gen, dtype=torch.float64)
+                    w.copy_(w.double() * (1 + size * z))
+
+
 class MADDPG:
     """Actors, critics, their targets and optimizers for N agents; agent i has A_i discrete actions.
 
@@ -181,8 +200,8 @@ class MADDPG:
         grad_clip: if > 0, every weight tensor's gradient is clipped to this norm before each
             optimizer step (:func:`clip_grad_per_tensor`).
         agent_threads: threads on which an update round runs the agents' steps side by side
-            (batches of :data:`MIN_THREADED_ROWS` rows or more); the numbers are the same for any
-            value (see :class:`~maddpg_lite.config.Config`). 1: the plain loop.
+            (batches of :data:`MIN_THREADED_ROWS` rows or more); any value gives the loop's numbers
+            up to float rounding (see :class:`~maddpg_lite.config.Config`). 1: the plain loop.
     """
 
     def __init__(self, obs_dims, action_dims=None, hidden_dim: int = 64, actor_lr: float = 1e-2,
@@ -348,7 +367,7 @@ class MADDPG:
         """One round of the pseudo-code: for each agent i, a critic step then an actor
         step on ``batch``; then every target moves by a soft update. With ``agent_threads`` > 1 and
         batches of at least :data:`MIN_THREADED_ROWS` rows, the agents' steps run side by side on
-        threads, with the same numbers to the bit.
+        threads, with the loop's numbers up to float rounding (to the bit where measured).
 
         Args:
             batch: one :class:`~maddpg_lite.buffer.Batch` for all agents (the book), or a
@@ -484,6 +503,9 @@ class MADDPG:
             raise ValueError(f"{path} is not a maddpg_lite checkpoint ({type(exc).__name__})") from None
         if not isinstance(state, dict) or "shape" not in state or "actors" not in state:
             raise ValueError(f"{path} is not a maddpg_lite checkpoint (no actors/shape inside)")
+        size = weight_perturbation()
+        if size:  # MADDPG_LITE_PERTURB_WEIGHTS: another computer's rounding, simulated
+            perturb_weights(state, size)
         return state
 
     @classmethod

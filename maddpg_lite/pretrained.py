@@ -1,17 +1,22 @@
 """Pretrained checkpoints shipped with the package, so a class can watch trained agents
 without training. Remake them all with ``python -m maddpg_lite.pretrained`` (about 3
 minutes on a 2-core CPU); each stores the config it was trained with and the greedy
-evaluation returns it reached, which ``tests/test_pretrained.py`` reproduces.
+evaluation returns it reached, which ``tests/test_pretrained.py`` reproduces within
+:data:`~maddpg_lite.evaluation.REPLAY_TOLERANCE` (``python -m maddpg_lite.pretrained
+--perturbation 1e-5`` measures how far another computer's rounding can move them).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
+import torch
+
 from .config import PRESETS, Config
-from .evaluation import env_kwargs, evaluate
-from .maddpg import MADDPG
+from .evaluation import REPLAY_TOLERANCE, env_kwargs, evaluate, largest_difference
+from .maddpg import MADDPG, perturb_weights
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -62,8 +67,64 @@ def make(name: str) -> dict:
     return measured
 
 
+RECORDED_KEYS = ("returns", "deception", "hedging", "metrics", "metrics_over_frames")
+"""What a checkpoint may record of its evaluation (each records the keys its game has)."""
+
+
+def replay(name: str, agent: MADDPG | None = None) -> tuple[dict, dict]:
+    """``(recorded, measured)``: what checkpoint ``name`` recorded of its evaluation and the same
+    evaluation measured now with ``agent`` (default: the checkpoint's own networks), each restricted
+    to :data:`RECORDED_KEYS`; compare them with :func:`~maddpg_lite.evaluation.largest_difference`."""
+    rec = recorded(name)
+    config = Config(**rec["config"])
+    measured = evaluate(agent or load(name), rec["episodes"], env_kwargs=env_kwargs(config))  # its own game
+    keys = [k for k in RECORDED_KEYS if k in rec]
+    return {k: rec[k] for k in keys}, {k: measured[k] for k in keys}
+
+
+def perturbation_study(size: float, draws: int, names=tuple(RECIPES)) -> dict[str, tuple[str, float]]:
+    """For each checkpoint, the largest change of a recorded value over ``draws`` evaluations with
+    every weight multiplied by ``1 + size * z`` (perturbation seeds 0 .. draws-1): ``{name: (where, change)}``.
+    What :data:`~maddpg_lite.evaluation.REPLAY_TOLERANCE` is set from."""
+    worst = {}
+    for name in names:
+        worst[name] = ("", 0.0)
+        for seed in range(draws):
+            state = MADDPG.read_checkpoint(path(name))
+            perturb_weights(state, size, seed)
+            agent = MADDPG(**state["shape"], **state.get("hyper", {}))
+            agent.load_weights(path(name), state)
+            rec, measured = replay(name, agent)
+            worst[name] = max(worst[name], largest_difference(measured, rec), key=lambda d: d[1])
+    return worst
+
+
 def main(argv=None) -> int:
-    names = (argv if argv is not None else sys.argv[1:]) or list(RECIPES)
+    parser = argparse.ArgumentParser(
+        prog="python -m maddpg_lite.pretrained",
+        description="Remake the shipped checkpoints (all, or the NAMEs given), or with --perturbation measure "
+                    "how far their recorded evaluations move when every weight is perturbed.")
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"checkpoints: {', '.join(RECIPES)}")
+    parser.add_argument("--perturbation", type=float, metavar="SIZE",
+                        help="measure, do not train: weights times 1 + SIZE * normal draw, e.g. 1e-5")
+    parser.add_argument("--draws", type=int, default=10, help="perturbation draws per checkpoint (default 10)")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in RECIPES]
+    if unknown:
+        parser.exit(2, f"unknown pretrained checkpoint {unknown[0]!r}; choose from {', '.join(RECIPES)}\n")
+    names = args.names or list(RECIPES)
+    if args.perturbation is not None:
+        if not args.perturbation > 0 or args.draws < 1:
+            parser.exit(2, f"--perturbation must be > 0 and --draws >= 1, got --perturbation {args.perturbation} "
+                           f"--draws {args.draws}\n")
+        torch.set_num_threads(1)
+        worst = perturbation_study(args.perturbation, args.draws, names)
+        print(f"largest change of a recorded value over {args.draws} draws of weights x (1 + {args.perturbation:g} z):")
+        for name, (where, change) in worst.items():
+            print(f"  {name:20s} {change:.3g}  ({where or 'nothing changed'})")
+        print(f"all checkpoints: {max(c for _, c in worst.values()):.3g}; "
+              f"evaluation.REPLAY_TOLERANCE = {REPLAY_TOLERANCE}")
+        return 0
     for name in names:
         measured = make(name)
         print(name, {k: round(v, 3) for k, v in measured["returns"].items()}, f"-> {path(name)}")

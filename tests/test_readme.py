@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from maddpg_lite.evaluation import evaluate, noop_policy, random_policy
+from maddpg_lite.evaluation import REPLAY_TOLERANCE, evaluate, largest_difference, noop_policy, random_policy
 from maddpg_lite.figures import (BEGIN, END, load_shipped_results, paired_difference, readme_with_results,
                                  results_markdown)
 
@@ -64,9 +64,9 @@ def test_baseline_numbers_are_remeasured(shipped):
     run = shipped[0]
     for name, policy in [("random", random_policy(0)), ("noop", noop_policy())]:
         fresh = evaluate(policy, run["eval_episodes"])
-        for agent, value in fresh["returns"].items():
-            assert run["baselines"][name]["returns"][agent] == pytest.approx(value, abs=1e-9)
-        assert run["baselines"][name]["deception"] == fresh["deception"]
+        recorded = {k: run["baselines"][name][k] for k in ("returns", "deception")}
+        where, difference = largest_difference(fresh, recorded)  # recorded on another computer
+        assert difference <= REPLAY_TOLERANCE, f"{name}: {where} is {difference:.3g} away from its recorded value"
 
 
 def test_the_claims_of_how_to_read_this(shipped):

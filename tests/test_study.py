@@ -13,7 +13,7 @@ import torch
 from maddpg_lite import pretrained, study
 from maddpg_lite.config import Config
 from maddpg_lite.env import AGENTS
-from maddpg_lite.evaluation import evaluate, team_policy
+from maddpg_lite.evaluation import REPLAY_TOLERANCE, evaluate, largest_difference, team_policy
 
 torch.set_num_threads(1)  # tiny networks: one thread is fastest on a shared 2-core machine
 
@@ -296,8 +296,8 @@ def test_pretrained_checkpoints_replay_the_study_matchups_of_seed_0(shipped):
     for (good, adversary), row in rows.items():
         measured = study.measure(team_policy(adversary=agents[adversary], good=agents[good]),
                                  shipped["config"]["final_eval_episodes"])
-        for name in AGENTS:
-            assert measured["returns"][name] == pytest.approx(row[f"return_{name}"], abs=1e-4), (good, adversary)
-        assert measured["deception"] == {k: row[k] for k in study.RATE_KEYS}, (good, adversary)
-        for key, value in measured["distances"].items():
-            assert value == pytest.approx(row[f"median_{key}"], abs=1e-4), (good, adversary, key)
+        recorded = {"returns": {name: row[f"return_{name}"] for name in AGENTS},
+                    "deception": {k: row[k] for k in study.RATE_KEYS},
+                    "distances": {key: row[f"median_{key}"] for key in measured["distances"]}}
+        where, difference = largest_difference(measured, recorded)  # recorded on another computer
+        assert difference <= REPLAY_TOLERANCE, (good, adversary, where, difference)
