@@ -22,6 +22,7 @@ import csv
 import dataclasses
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -234,6 +235,21 @@ def write_outputs(result: TrainResult, out: Path) -> None:
 
 
 # ----- command line ------------------------------------------------------------------------
+def unwritable_folder(folder: Path) -> str:
+    """"" if ``folder`` exists or can be made, and a file can be written in it (it is made, and the
+    probe file removed); else why not, in a few words (for a one-line error before any training)."""
+    if folder.exists() and not folder.is_dir():
+        return "exists and is not a folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-probe-{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot write there ({exc.strerror or type(exc).__name__})"
+    return ""
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """Bad flags end with one line on stderr (no usage block, no traceback) and exit code 2."""
 
@@ -314,8 +330,9 @@ def main(argv=None) -> int:
     if config.scenario != Config.scenario:
         prefix = f"{config.scenario}-{prefix}"
     out = Path(args.out or f"runs/{prefix}{'maddpg' if config.centralized else 'ddpg'}-seed{config.seed}")
-    if out.exists() and not out.is_dir():
-        print(f"{parser.prog}: error: --out {out} exists and is not a folder", file=sys.stderr)
+    problem = unwritable_folder(out)
+    if problem:
+        print(f"{parser.prog}: error: --out {out}: {problem}", file=sys.stderr)
         return 2
     result = train(config, out_dir=out, progress=not args.no_progress, init_from=args.checkpoint)
     s = result.summary

@@ -237,6 +237,27 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys):
     assert target.read_text() == "precious\n"
 
 
+@pytest.mark.parametrize("where", ["under_a_file", "under_proc", "read_only"])
+def test_out_that_cannot_be_made_is_refused_before_training(where, tmp_path, capsys, monkeypatch):
+    import maddpg_lite.training as training
+
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained although --out is unusable"))
+    if where == "under_a_file":
+        (tmp_path / "a_file").write_text("precious\n")
+        out = tmp_path / "a_file" / "run"
+    elif where == "under_proc":
+        out = "/proc/maddpg-lite-test/run"
+    else:  # a folder nobody may write in (root may write anywhere, so the probe file is refused instead)
+        out = tmp_path / "locked"
+        out.mkdir()
+        monkeypatch.setattr(training.Path, "write_bytes", lambda self, data: (_ for _ in ()).throw(
+            PermissionError(13, "Permission denied")))
+    code, stdout, stderr = run_main(["--episodes", "10", "--num-envs", "10", "--out", out], capsys)
+    assert_one_line_error(code, stdout, stderr, str(out), "cannot write there")
+    if where == "under_a_file":
+        assert (tmp_path / "a_file").read_text() == "precious\n"
+
+
 def test_bad_flag_in_a_fresh_process(tmp_path):
     out, files = prepare_out(tmp_path)
     proc = run_cli("--gumbel-tau", "-1", "--out", str(out))
