@@ -113,22 +113,26 @@ def generate(course: Path) -> dict[str, dict[str, Path]]:
     return out
 
 
-def autograde_round_trip(course: Path, exercises_dir: Path = EXERCISES_DIR, only=None) -> dict[str, dict]:
+def autograde_round_trip(course: Path, exercises_dir: Path = EXERCISES_DIR, only=None,
+                         handed_in: dict[str, Path] | None = None) -> dict[str, dict]:
     """Hand in the committed versions of every set (or of the sets named in ``only``) to
     ``nbgrader autograde`` and read the gradebook.
 
     Two students hand in: "stub", the student versions as they are (untouched stubs), and "solution",
-    the solution versions. Each gets its own copy of ``course`` (made by :func:`make_course` and
-    :func:`generate`) and gradebook, so the two autograde runs go in parallel.
+    the solution versions (or the students of ``handed_in``: ``{student: folder of notebooks}``). Each
+    gets its own copy of ``course`` (made by :func:`make_course` and :func:`generate`) and gradebook,
+    so the autograde runs go in parallel.
 
     Returns:
         ``{set: {"max_score": points, "stub": score, "solution": score, "stub_needs_manual_grade": bool,
         "solution_needs_manual_grade": bool}}`` and, under the key ``"autograded"``,
         ``{student: course directory}`` (the executed notebooks are in ``<course>/autograded/<student>/<set>/``).
     """
-    handed_in = {"stub": exercises_dir, "solution": exercises_dir / "solutions"}
-    courses = {"stub": course, "solution": course.parent / f"{course.name}-solution"}
-    shutil.copytree(course, courses["solution"], dirs_exist_ok=True)
+    handed_in = handed_in or {"stub": exercises_dir, "solution": exercises_dir / "solutions"}
+    first, *others = handed_in
+    courses = {first: course, **{student: course.parent / f"{course.name}-{student}" for student in others}}
+    for student in others:
+        shutil.copytree(course, courses[student], dirs_exist_ok=True)
     sets = exercise_sets(course / "source")
     if only is not None:
         unknown = sorted(set(only) - set(sets))

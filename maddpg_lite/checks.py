@@ -15,6 +15,10 @@ verdict and returns it as a :class:`CheckResult`:
 * ``error``: the function raised another exception; the message names it and the line of the
   student's code where it happened. A checker never crashes on the student's behalf.
 
+A function that calls the implementation its checker compares with (the package's, torch's built-in,
+mpe2's own; the table :data:`ANSWERS`), by any route, is ``failed`` with one line naming what it called:
+the checkers credit only the student's own work.
+
 The checks test behaviour, not style. Stochastic pieces are checked by statistics on
 20,000 draws against the reference (tolerance: 5 standard errors, so a correct function fails
 with probability below 1e-5 per statistic; the draws are seeded, so a verdict is repeatable).
@@ -30,9 +34,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import importlib
+import inspect
 import linecache
 import math
 import os
+import sys
+import threading
 import traceback
 import types
 import warnings
@@ -103,11 +111,119 @@ class _StudentRaised(Exception):
         self.exc, self.input, self.where, self.hint = exc, input, where, hint
 
 
+# ----- what counts as the answer -----------------------------------------------------------------
+_ADVERSARY = "mpe2.simple_adversary.simple_adversary.Scenario"
+ANSWERS: dict[str, tuple[str, ...]] = {
+    "gumbel_softmax": ("maddpg_lite.functional.gumbel_softmax", "maddpg_lite.functional.gumbel_softmax_sample",
+                       "torch.nn.functional.gumbel_softmax",
+                       "torch.distributions.relaxed_categorical.ExpRelaxedCategorical.rsample"),
+    "onehot_from_logits": ("maddpg_lite.functional.onehot_from_logits",),
+    "critic_target": ("maddpg_lite.functional.critic_target",),
+    "critic_loss": ("maddpg_lite.maddpg.MADDPG.critic_loss",),
+    "fixed_critic_loss": ("maddpg_lite.maddpg.MADDPG.critic_loss",),
+    "actor_loss": ("maddpg_lite.maddpg.MADDPG.actor_loss",),
+    "soft_update": ("maddpg_lite.functional.soft_update", "maddpg_lite.maddpg.MADDPG.update_targets"),
+    "observation": (f"{_ADVERSARY}.observation", "maddpg_lite.env.VecSimpleAdversary.observations"),
+    "observation_sizes": (f"{_ADVERSARY}.observation", "mpe2._mpe_utils.simple_env.SimpleEnv.observation_space"),
+    "critic_input_sizes": ("maddpg_lite.maddpg.MADDPG.critic_input_dim", "maddpg_lite.checks._critic_input_dims"),
+    "rewards": (f"{_ADVERSARY}.reward", f"{_ADVERSARY}.agent_reward", f"{_ADVERSARY}.adversary_reward",
+                "maddpg_lite.env.VecSimpleAdversary.rewards"),
+    "physics_step": ("maddpg_lite.env.VecSimpleAdversary.step", "mpe2._mpe_utils.core.World.step",
+                     "mpe2._mpe_utils.core.World.integrate_state"),
+    "discounted_return": (),
+    "update_rounds": ("maddpg_lite.training.train", "maddpg_lite.checks._update_schedule"),
+    "evaluation_returns": ("maddpg_lite.evaluation.evaluate",),
+    "mean_ci": (),
+    "paired_ci": ("maddpg_lite.study.mean_ci",),
+    "episodes_to_threshold": ("maddpg_lite.study.episodes_to_threshold",),
+    "success_rates": ("maddpg_lite.env.VecSimpleAdversary.deception_flags", "maddpg_lite.checks._flags"),
+    "split": ("maddpg_lite.env.VecSimpleAdversary.deception_flags", "maddpg_lite.checks._flags"),
+    "expected_penalty": (),
+    "tag_observation": ("mpe2.simple_tag.simple_tag.Scenario.observation",),
+    "spread_min_dist_sum": ("maddpg_lite.games.spread_metrics", "mpe2.simple_spread.simple_spread.Scenario.global_reward",
+                            "mpe2.simple_spread.simple_spread.Scenario.benchmark_data"),
+    "episode_collisions": ("maddpg_lite.games.spread_metrics", "mpe2.simple_spread.simple_spread.Scenario.benchmark_data"),
+    "training_loop": ("maddpg_lite.training.train",),
+}
+"""Per exercise, the implementations that ARE its answer: the package's function or method the checker
+compares with, torch's built-in of the same thing, mpe2's own observation or reward where the exercise
+rebuilds it, and the checker's own reference helpers. While the student's function runs under the
+checker, a call into any of them, however it was reached (a module attribute, ``from ... import ... as``,
+the function object passed in, ``importlib``), makes the verdict ``failed``. Everything else stays
+allowed (``actor_loss`` may call the package's ``gumbel_softmax``, ``critic_loss`` its ``critic_target``).
+An empty tuple: the package has no implementation of that exercise's answer."""
+
+
+ALLOWED_HELPERS = {
+    "gumbel_softmax": "`sample_gumbel` (the noise), `torch.softmax`, `F.one_hot`",
+    "critic_loss": "`critic_target`, `maddpg.target_actions`, `maddpg.q_value`, `maddpg.critic_input`",
+    "fixed_critic_loss": "the same as critic_loss",
+    "actor_loss": "`gumbel_softmax`, `onehot_from_logits`, `maddpg.q_value`, `maddpg.critic_input`",
+    "episodes_to_threshold": "`maddpg_lite.plots.smooth`",
+    "paired_ci": "`maddpg_lite.study.t_quantile`",
+    "training_loop": "`maddpg.act`, `maddpg.update`, `buffer.add`, `buffer.sample`, `env.reset`, `env.step`",
+}
+"""Per exercise, package helpers the exercise text suggests (any callable not in :data:`ANSWERS` is allowed)."""
+
+
+def answers_markdown() -> str:
+    """:data:`ANSWERS` as the markdown table of the instructor guide (notebooks/exercises/README.md)."""
+    rows = ["| exercise | a call into any of these fails the verdict | allowed, for example |", "|---|---|---|"]
+    for exercise, names in ANSWERS.items():
+        forbidden = ", ".join(f"`{n}`" for n in names) or "none: the package has no implementation of this answer"
+        rows.append(f"| `{exercise}` | {forbidden} | {ALLOWED_HELPERS.get(exercise, 'any other function')} |")
+    return "\n".join(rows)
+
+
+def _resolve(dotted: str):
+    """The function behind a dotted name such as ``"maddpg_lite.maddpg.MADDPG.critic_loss"``."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return inspect.unwrap(getattr(obj, "__func__", obj))  # a decorator's own code is shared: take the inner one
+    raise ImportError(dotted)
+
+
+def answer_codes(exercise: str) -> dict[types.CodeType, str]:
+    """The code objects of :data:`ANSWERS` ``[exercise]`` -> their dotted names."""
+    return {_resolve(name).__code__: name for name in ANSWERS[exercise]}
+
+
+@contextlib.contextmanager
+def _forbidding(codes: dict, calls: list):
+    """While inside, every call of a function whose code is in ``codes`` appends its name to ``calls``
+    (in this thread and in threads started meanwhile). Nothing is raised, so there is nothing for the
+    student's code to catch: the verdict reads ``calls`` afterwards."""
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            calls.append(codes[frame.f_code])
+
+    if not codes:
+        yield
+        return
+    before = sys.getprofile()
+    sys.setprofile(profile)
+    threading.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(before)
+        threading.setprofile(None)
+
+
 class _Checks:
     """Calls the student's function and keeps the list of checks that held."""
 
-    def __init__(self, fn, signature: str):
+    def __init__(self, fn, signature: str, exercise: str):
         self.fn, self.signature, self.done = fn, signature, []
+        self.answers = answer_codes(exercise)
+        self.hand_backs: list[str] = []
+        """Answers the student's function called (see :data:`ANSWERS`)."""
 
     def call(self, input: str, *args, **kwargs):
         """``fn(*args, **kwargs)``; a ``NotImplementedError`` or any other exception becomes feedback."""
@@ -116,7 +232,8 @@ class _Checks:
     def guard(self, input: str, f, *args, **kwargs):
         """``f(*args, **kwargs)`` for code that runs the student's work (e.g. a backward pass through it)."""
         try:
-            return f(*args, **kwargs)
+            with _forbidding(self.answers, self.hand_backs):
+                return f(*args, **kwargs)
         except NotImplementedError as exc:
             raise _NotImplemented(str(exc)) from None
         except Exception as exc:  # the student's bug, reported, never re-raised
@@ -126,7 +243,8 @@ class _Checks:
     def expect_raises(self, error: type, input: str, hint: str, *args, **kwargs) -> None:
         """``fn(*args, **kwargs)`` must raise ``error``."""
         try:
-            out = self.fn(*args, **kwargs)
+            with _forbidding(self.answers, self.hand_backs):
+                out = self.fn(*args, **kwargs)
         except NotImplementedError as exc:
             raise _NotImplemented(str(exc)) from None
         except error:
@@ -165,9 +283,10 @@ def _one_thread():
         torch.set_num_threads(threads)
 
 
-def _run(exercise: str, body, fn, signature: str) -> CheckResult:
-    """Run ``body(checks)`` seeded and turn its outcome into a printed :class:`CheckResult`."""
-    checks = _Checks(fn, signature)
+def _run(exercise: str, body, fn, signature: str, answers: str | None = None) -> CheckResult:
+    """Run ``body(checks)`` seeded and turn its outcome into a printed :class:`CheckResult`;
+    ``answers``: the key of :data:`ANSWERS` (default: ``exercise``)."""
+    checks = _Checks(fn, signature, answers or exercise)
     with _one_thread(), torch.random.fork_rng(devices=[]), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         torch.manual_seed(SEED)
@@ -200,6 +319,10 @@ def _run(exercise: str, body, fn, signature: str) -> CheckResult:
             status = "passed"
             message = f"PASSED  {exercise}: all {len(checks.done)} checks hold.\n" + "\n".join(
                 f"  ok  {c}" for c in checks.done)
+        if checks.hand_backs:  # whatever the outputs were, they are not the student's work
+            status = "failed"
+            message = (f"FAILED  {exercise}: this exercise asks you to write {exercise} yourself; "
+                       f"your function called {checks.hand_backs[0]}.")
     print(message)
     return CheckResult(exercise, status, message, list(checks.done))
 
@@ -2180,7 +2303,7 @@ def check_training_loop(fn, num_envs: int | None = None) -> CheckResult:
         raise ValueError(f"num_envs must be 1 (one game) or None (K games), got {num_envs!r}")
     name = fn.__name__ if callable(fn) and hasattr(fn, "__name__") and fn.__name__ != "<lambda>" else "training_loop"
     return _run(name, functools.partial(_loop_checks, games="one game" if num_envs == 1 else "K games"), fn,
-                name + _LOOP_SIGNATURE)
+                name + _LOOP_SIGNATURE, answers="training_loop")
 
 
 def _loop_config(case, **extra):
@@ -2455,3 +2578,36 @@ def _loop_checks(c: _Checks, games: str) -> None:
     c.ok("returns the number of update rounds")
     if games == "K games":
         c.ok(_loop_learns_check(c))
+
+
+# ----- the instructor guide's table ---------------------------------------------------------------
+GUIDE = os.path.join(os.path.dirname(_PACKAGE_DIR), "notebooks", "exercises", "README.md")
+ANSWERS_BEGIN, ANSWERS_END = "<!-- BEGIN ANSWERS: python -m maddpg_lite.checks --answers -->", "<!-- END ANSWERS -->"
+
+
+def guide_with_answers(text: str) -> str:
+    """The instructor guide's ``text`` with the block between the ANSWERS markers made anew."""
+    head, rest = text.split(ANSWERS_BEGIN, 1)
+    _, tail = rest.split(ANSWERS_END, 1)
+    return f"{head}{ANSWERS_BEGIN}\n{answers_markdown()}\n{ANSWERS_END}{tail}"
+
+
+def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["--answers"]:
+        print("usage: python -m maddpg_lite.checks --answers  (rewrites the table of notebooks/exercises/README.md)",
+              file=sys.stderr)
+        return 2
+    if not os.path.isfile(GUIDE):
+        print(f"python -m maddpg_lite.checks: no instructor guide at {GUIDE} (run it in a checkout)", file=sys.stderr)
+        return 2
+    with open(GUIDE, encoding="utf-8") as f:
+        text = f.read()
+    with open(GUIDE, "w", encoding="utf-8") as f:
+        f.write(guide_with_answers(text))
+    print(f"wrote the table of {len(ANSWERS)} exercises to {GUIDE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -594,9 +594,11 @@ def threshold_first_crossing(episodes, returns, threshold, window):
 
 
 def threshold_without_smoothing(episodes, returns, threshold, window):
-    from maddpg_lite.study import episodes_to_threshold
-
-    return episodes_to_threshold(episodes, returns, threshold, 1)
+    above = np.asarray(returns, dtype=float) > threshold  # the raw curve: the smoothing forgotten
+    if len(above) == 0 or not above[-1]:
+        return None
+    below = np.flatnonzero(~above)
+    return int(episodes[0 if len(below) == 0 else below[-1] + 1])
 
 
 def _distances_to(agent_pos, landmark_pos, index):

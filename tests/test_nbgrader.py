@@ -14,6 +14,7 @@ nbgrader is an instructor tool (requirements-dev.txt); without it these tests ar
 """
 
 import re
+import shutil
 
 import nbformat
 import pytest
@@ -102,3 +103,49 @@ def test_autograde_gives_a_stub_zero_and_the_solution_full_points(course):
                         assert errors == ["AssertionError"], where
                     else:
                         assert not errors, where
+
+
+HAND_BACKS_07 = {  # the graded function -> a hand-back of the package's own implementation
+    "success_rates": "def success_rates(agent_pos, landmark_pos, target):\n"
+                     "    from maddpg_lite.checks import _flags\n"
+                     "    flags = _flags(agent_pos, landmark_pos, target)\n"
+                     "    return flags['good_success'], flags['adversary_success']\n",
+    "split": "import maddpg_lite as ml\n\n"
+             "def split(agent_pos, landmark_pos):\n"
+             "    env = ml.VecSimpleAdversary(len(agent_pos))\n"
+             "    env.agent_pos, env.landmark_pos, env.target = agent_pos, landmark_pos, np.zeros(len(agent_pos), int)\n"
+             "    return env.deception_flags()['all_landmarks_covered']\n",
+}
+
+
+def test_autograde_gives_a_hand_back_no_points(course, tmp_path):
+    """A student who hands back the package's implementation of success_rates and split (and writes
+    expected_penalty, here the solution's) scores only expected_penalty's points."""
+    root, _ = course
+    assignment = "07_deception"
+    folder = tmp_path / "handback"
+    folder.mkdir()
+    kept = 0
+    for nb_path in SETS[assignment]:
+        nb = nbformat.read(assignments.SOLUTIONS_DIR / nb_path.name, as_version=4)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in HAND_BACKS_07:
+                cell.source = HAND_BACKS_07[grade_id]
+            elif cell.metadata.get("nbgrader", {}).get("grade") and not any(
+                    f"check_{name}(" in cell.source for name in HAND_BACKS_07):
+                kept += cell.metadata["nbgrader"]["points"]
+        nbformat.write(nb, folder / nb_path.name)
+    handback_course = root.parent / f"{root.name}-handback-only"
+    shutil.copytree(root, handback_course, dirs_exist_ok=True)
+    scores = assignments.autograde_round_trip(handback_course, only=(assignment,), handed_in={"handback": folder})
+    row = scores[assignment]
+    assert 0 < kept < row["max_score"]
+    assert row["handback"] == kept, f"the hand-back scored {row['handback']} of {row['max_score']}"
+    ran = nbformat.read(scores["autograded"]["handback"] / "autograded" / "handback" / assignment
+                        / SETS[assignment][0].name, as_version=4)
+    verdicts = "".join(o.get("text", "") for c in ran.cells if c.cell_type == "code" for o in c.outputs
+                       if o.output_type == "stream")
+    assert "this exercise asks you to write success_rates yourself; your function called maddpg_lite.checks._flags" \
+        in verdicts
+    assert "your function called maddpg_lite.env.VecSimpleAdversary.deception_flags" in verdicts
