@@ -30,14 +30,36 @@ from torch import nn
 from maddpg_lite import checks
 from maddpg_lite import gumbel_softmax as package_gumbel_softmax
 from maddpg_lite import onehot_from_logits as package_onehot_from_logits
-from maddpg_lite.checks import (CheckResult, buggy_critic_loss, check_actor_loss, check_critic_input_sizes,
-                                check_critic_loss, check_critic_target, check_discounted_return,
-                                check_evaluation_returns, check_fixed_critic_loss, check_gumbel_softmax, check_mean_ci,
-                                check_observation, check_observation_sizes, check_onehot_from_logits,
-                                check_physics_step, check_rewards, check_soft_update, check_training_loop,
-                                check_update_rounds, exercise_setup, check_paired_ci, check_episodes_to_threshold,
-                                check_success_rates, check_split, check_expected_penalty, check_tag_observation,
-                                check_spread_min_dist_sum, check_episode_collisions)
+from maddpg_lite.checks import (
+    CheckResult,
+    buggy_critic_loss,
+    check_actor_loss,
+    check_critic_input_sizes,
+    check_critic_loss,
+    check_critic_target,
+    check_discounted_return,
+    check_episode_collisions,
+    check_episodes_to_threshold,
+    check_evaluation_returns,
+    check_expected_penalty,
+    check_fixed_critic_loss,
+    check_gumbel_softmax,
+    check_mean_ci,
+    check_observation,
+    check_observation_sizes,
+    check_onehot_from_logits,
+    check_paired_ci,
+    check_physics_step,
+    check_rewards,
+    check_soft_update,
+    check_split,
+    check_spread_min_dist_sum,
+    check_success_rates,
+    check_tag_observation,
+    check_training_loop,
+    check_update_rounds,
+    exercise_setup,
+)
 from maddpg_lite.maddpg import ACTOR_LOGIT_PENALTY
 
 torch.set_num_threads(1)  # tiny networks: one thread is fastest on a shared 2-core machine
@@ -180,7 +202,7 @@ def test_shipped_solution_passes(exercise):
     result = run_checker(exercise, solution)
     assert_verdict(result, "passed", f"PASSED  {exercise.name}: all {len(result.checks)} checks hold.")
     assert len(result.checks) >= 1
-    if exercise.name == "train_k_games":  # the capstone's loop learns: 1000 episodes in 50 games beat a random adversary
+    if exercise.name == "train_k_games":  # the capstone's loop learns: 1000 episodes in 50 games beat a random one
         assert result.checks[-1].startswith("it learns: after 1000 episodes in 50 games (241 update rounds)")
 
 
@@ -760,7 +782,8 @@ MISTAKES = [  # (checker, wrong function, phrases its message must contain)
     (check_gumbel_softmax, gumbel_divides_only_the_logits,
      ["check 5 did not hold", "hard-sample frequencies = softmax(logits)", "divide only the logits"]),
     (check_gumbel_softmax, gumbel_hard_without_straight_through,
-     ["check 7 did not hold", "the hard sample carries a gradient", "requires_grad=False", "(y_hard - y).detach() + y"]),
+     ["check 7 did not hold", "the hard sample carries a gradient", "requires_grad=False",
+      "(y_hard - y).detach() + y"]),
     (check_gumbel_softmax, gumbel_one_hot_by_comparison,
      ["ties give one 1 per row", "2 entries equal to 1", "not from y == y.max()"]),
     (check_gumbel_softmax, gumbel_accepts_tau_zero,
@@ -849,7 +872,8 @@ MISTAKES = [  # (checker, wrong function, phrases its message must contain)
 ]
 
 
-@pytest.mark.parametrize("checker, wrong, phrases", MISTAKES, ids=[f"{c.__name__}-{w.__name__}" for c, w, _ in MISTAKES])
+@pytest.mark.parametrize("checker, wrong, phrases", MISTAKES,
+                         ids=[f"{c.__name__}-{w.__name__}" for c, w, _ in MISTAKES])
 def test_mistake_is_caught_and_named(checker, wrong, phrases):
     result = checker(wrong)
     assert_verdict(result, "failed", "FAILED  ", "expected:", "got:", "hint:", *phrases)
@@ -1019,7 +1043,8 @@ def test_source_has_nbgrader_regions_hidden_asserts_and_points(path):
             assert heading, f"{name}: no exercise heading before it"
             (test,) = [c for c in cells[k + 1:] if nbgrader_meta(c).get("grade")][:1]
             assert nbgrader_meta(test)["grade_id"] == f"check_{name}"
-            assert int(heading[4]) == nbgrader_meta(test)["points"], f"{name}: heading and grade cell disagree on points"
+            assert int(heading[4]) == nbgrader_meta(test)["points"], \
+                f"{name}: heading and grade cell disagree on points"
         if meta.get("grade"):  # the checker's verdict is printed, then asserted in nbgrader's hidden tests
             assert cell.cell_type == "code" and meta["points"] >= 1 and meta["locked"] and not meta["solution"]
             visible, hidden = cell.source.split("### BEGIN HIDDEN TESTS\n")

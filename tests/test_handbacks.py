@@ -233,9 +233,8 @@ def test_every_checker_has_a_row_in_the_table_and_every_row_resolves():
 
 def test_allowed_helpers_stay_allowed(capsys):
     """actor_loss may sample with the package's gumbel_softmax; critic_loss may use critic_target."""
-    from maddpg_lite.checks import ACTOR_LOGIT_PENALTY
     from maddpg_lite.functional import critic_target, gumbel_softmax
-    from maddpg_lite.maddpg import per_agent
+    from maddpg_lite.maddpg import ACTOR_LOGIT_PENALTY, per_agent
 
     def actor_loss(m, i, batch):
         logits = m.actors[i](batch.obs[i])

@@ -113,7 +113,8 @@ HAND_BACKS_07 = {  # the graded function -> a hand-back of the package's own imp
     "split": "import maddpg_lite as ml\n\n"
              "def split(agent_pos, landmark_pos):\n"
              "    env = ml.VecSimpleAdversary(len(agent_pos))\n"
-             "    env.agent_pos, env.landmark_pos, env.target = agent_pos, landmark_pos, np.zeros(len(agent_pos), int)\n"
+             "    target = np.zeros(len(agent_pos), int)\n"
+             "    env.agent_pos, env.landmark_pos, env.target = agent_pos, landmark_pos, target\n"
              "    return env.deception_flags()['all_landmarks_covered']\n",
 }
 
@@ -146,6 +147,6 @@ def test_autograde_gives_a_hand_back_no_points(course, tmp_path):
                         / SETS[assignment][0].name, as_version=4)
     verdicts = "".join(o.get("text", "") for c in ran.cells if c.cell_type == "code" for o in c.outputs
                        if o.output_type == "stream")
-    assert "this exercise asks you to write success_rates yourself; your function called maddpg_lite.checks._flags" \
-        in verdicts
+    assert ("this exercise asks you to write success_rates yourself; your function called "
+            "maddpg_lite.checks.set07_deception._flags") in verdicts
     assert "your function called maddpg_lite.env.VecSimpleAdversary.deception_flags" in verdicts
