@@ -3,11 +3,12 @@ moves which number? ``python -m maddpg_lite.paper``.
 
 The study trains MADDPG and independent DDPG under five recipes of
 :data:`~maddpg_lite.config.PRESETS` (``book`` and the factorial {one-hot, soft actions} x
-{-d, -d^2 adversary reward} on top of the paper's other ingredients), on seeds 0-4, two runs at
-a time (one per core). Each finished run is written at once to ``maddpg_lite/data/paper/runs/``
-(``<recipe>-<method>-seed<k>.json`` with its final measurement and history, and ``.pt`` with its
-actors), so a crash or a cut-off costs at most the runs in flight: the same command again skips
-every run that has its files and trains only the rest. Then it plays the cross matchups (MADDPG
+{-d, -d^2 adversary reward} on top of the paper's other ingredients), on seeds 0-4, one run per
+core, or on a Dask cluster with ``--scheduler tcp://HOST:8786`` (:mod:`maddpg_lite.runner`). Each
+finished run is written at once to ``maddpg_lite/data/paper/runs/`` (``<recipe>-<method>-seed<k>.json``
+with its final measurement and history, and ``.pt`` with its actors), where the command runs, so a
+crash or a cut-off costs at most the runs in flight: the same command again skips every run that
+has its files and trains only the rest. Then it plays the cross matchups (MADDPG
 good agents against the DDPG adversary of the same recipe and seed, and the reverse) from the
 saved actors and writes the table in the paper's format, with the paper's numbers beside it:
 ``maddpg_lite/data/paper/paper_table.{json,csv,md}``. The table depends only on the run files, so
@@ -28,18 +29,17 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import sys
-import time
 from pathlib import Path
 
-from .config import PRESETS, Config, quick_mode
-from .env import AGENTS
+from . import runner
+from .config import PRESETS, Config, env_kwargs, quick_mode
 from .env import DECEPTION_KEYS, HEDGING_KEYS
-from .evaluation import baselines, env_kwargs, evaluate, team_policy
+from .evaluation import baselines, evaluate, team_policy
 from .maddpg import MADDPG
-from .study import _round, mean_ci, run_jobs
+from .runner import finished, save_run, write_json  # noqa: F401 - save_run: paper.save_run as before
+from .study import _round, mean_ci, train_job
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "paper"
 QUICK_DIR = Path("runs") / "paper_quick"
@@ -85,123 +85,15 @@ def measure(policy, config: Config) -> dict:
     return {"returns": result["returns"], "deception": result["deception"], "hedging": result["hedging"]}
 
 
-def claim(folder: Path, name: str) -> bool:
-    """Mark run ``name`` as being trained by this process (``<name>.claim`` holds its pid).
-    False if another live process holds the claim, so two studies on one folder (say, one per
-    core) share the work instead of doing it twice; a dead process's claim is taken over."""
-    path = Path(folder) / f"{name}.claim"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
-        try:
-            with open(path, "x") as f:
-                f.write(str(os.getpid()))
-            return True
-        except FileExistsError:
-            try:
-                pid = int(path.read_text() or 0)
-                os.kill(pid, 0)  # raises if no such process
-                if pid != os.getpid():
-                    return False
-                return True
-            except (ValueError, ProcessLookupError, FileNotFoundError):
-                path.unlink(missing_ok=True)  # stale: its process is gone
-            except PermissionError:
-                return False
-    return False
-
-
-def run_job(job: dict) -> dict | None:
+def run_job(job: dict) -> dict:
     """Train one job of this study and measure it with :func:`measure` (see :func:`train_job`)."""
     return train_job(job, measure, ("name", "recipe", "method", "seed"))
-
-
-def train_job(job: dict, measure_fn, keys) -> dict | None:
-    """Train one job (in a worker process) and measure its MADDPG with ``measure_fn(maddpg,
-    config)``. Returns the run record (the job's ``keys``, config, agents, final measurement,
-    history, update rounds, times), with the actors' weights under ``"actor_state"`` (the caller
-    writes them to the ``.pt`` file), or None if another process has claimed the run
-    (:func:`claim`). The six-game study (:mod:`maddpg_lite.six_games`) trains its runs with it too."""
-    from .training import train
-
-    if not claim(job["folder"], job["name"]):
-        return None
-    if job["name"] in finished(job["folder"]):  # another process finished it since this study started
-        (Path(job["folder"]) / f"{job['name']}.claim").unlink(missing_ok=True)
-        return None
-    config = Config(**job["config"])
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = train(config, progress=False)
-    record = {**{k: job[k] for k in keys}, "config": config.to_dict(),
-              "agents": result.summary["agents"], "adversaries": result.summary["adversaries"],
-              "final": measure_fn(result.maddpg, config), "history": result.history,
-              "update_rounds": result.summary["update_rounds"],
-              "wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
-    record["actor_state"] = {"shape": result.maddpg._shape(), "action_mode": config.action_mode,
-                             "actors": [net.state_dict() for net in result.maddpg.actors]}
-    return record
-
-
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_round(data), indent=1) + "\n")
-    tmp.replace(path)
-
-
-def save_run(record: dict, folder: Path) -> None:
-    """``<name>.pt`` (actors only) then ``<name>.json``: a run counts as finished once its JSON exists."""
-    import torch
-
-    folder.mkdir(parents=True, exist_ok=True)
-    state = record.pop("actor_state")
-    # the layout of MADDPG.save(..., critics=False): MADDPG.load reads it
-    checkpoint = {"shape": state["shape"], "hyper": {"action_mode": state["action_mode"]},
-                  "actors": state["actors"], "extra": {"name": record["name"]}}
-    tmp = folder / f"{record['name']}.pt.tmp"
-    torch.save(checkpoint, tmp)
-    tmp.replace(folder / f"{record['name']}.pt")
-    _write_json(folder / f"{record['name']}.json", record)
-
-
-def finished(folder: Path) -> dict[str, dict]:
-    """The finished runs in ``folder``: ``{name: record}`` for every JSON whose ``.pt`` exists too."""
-    out = {}
-    for path in sorted(Path(folder).glob("*.json")):
-        if path.with_suffix(".pt").is_file():
-            out[path.stem] = json.loads(path.read_text())
-    return out
 
 
 def describe(record: dict) -> str:
     """One log line's summary of a finished run of this study."""
     final = record["final"]["deception"]
     return f"good success {final['good_success']:.1%}, adversary success {final['adversary_success']:.1%}"
-
-
-def run_study(folder: Path, all_jobs: list[dict], workers: int = 2, max_runs: int | None = None, log=print,
-              run=run_job, summary=describe) -> int:
-    """Train every job of ``all_jobs`` that has no finished run in ``folder`` yet with ``run``
-    (:func:`run_job`; another study passes its own), writing each as it finishes and logging
-    ``summary(record)``; ``max_runs`` stops after that many (a test's stand-in for a cut-off).
-
-    Returns:
-        the number of runs trained now.
-    """
-    done = finished(folder)
-    todo = [{**job, "folder": str(folder)} for job in all_jobs if job["name"] not in done]
-    if max_runs is not None:
-        todo = todo[:max_runs]
-    log(f"{len(done)} runs finished before, {len(todo)} to train now, {workers} at a time")
-    start = time.perf_counter()
-    count = 0
-    for record in run_jobs(todo, workers, run=run):
-        if record is None:  # another process trains it
-            continue
-        save_run(record, folder)
-        (Path(folder) / f"{record['name']}.claim").unlink(missing_ok=True)
-        count += 1
-        log(f"[{(time.perf_counter() - start) / 60:5.1f} min] {record['name']}: {summary(record)}; "
-            f"{record['wall_seconds'] / 60:.1f} min")
-    return count
 
 
 # ----- the table ---------------------------------------------------------------------------------
@@ -248,8 +140,10 @@ def build_table(folder: Path, recipes=RECIPES, seeds=SEEDS) -> dict:
         base[recipe] = {name: {"returns": b["returns"], "deception": b["deception"], "hedging": b["hedging"]}
                         for name, b in baselines(config.final_eval_episodes, env_kwargs=env_kwargs(config)).items()}
     return {"recipes": {r: PRESETS[r] for r in recipes}, "seeds": list(seeds), "rows": rows, "summary": summary,
-            "paper": {f"{g} vs {a}": {"good_success": v[0], "adversary_success": v[1]} for (g, a), v in PAPER_TABLE.items()},
-            "baselines": base, "runs_finished": len([r for r in runs if r.split("-seed")[0].rsplit("-", 1)[0] in recipes]),
+            "paper": {f"{g} vs {a}": {"good_success": v[0], "adversary_success": v[1]}
+                      for (g, a), v in PAPER_TABLE.items()},
+            "baselines": base,
+            "runs_finished": len([r for r in runs if r.split("-seed")[0].rsplit("-", 1)[0] in recipes]),
             "runs_planned": len(recipes) * len(seeds) * len(METHODS), "cpu_minutes": cpu / 60}
 
 
@@ -269,8 +163,8 @@ def table_markdown(table: dict) -> str:
     """The paper-format table: per recipe and pairing, good / adversary success (mean [95% CI]
     over seeds, in %, clipped to [0, 100]), the paper's numbers beside, the split rate and the
     adversary's distances."""
-    lines = ["| recipe | good agents vs adversary | seeds | good success % | adversary success % | paper: good / adversary % "
-             "| both landmarks split % | adversary to target / decoy / midpoint |",
+    lines = ["| recipe | good agents vs adversary | seeds | good success % | adversary success % "
+             "| paper: good / adversary % | both landmarks split % | adversary to target / decoy / midpoint |",
              "|---|---|---|---|---|---|---|---|"]
     for key, st in table["summary"].items():
         recipe, pairing = key.split(": ")
@@ -299,8 +193,9 @@ def write_table(table: dict, folder: Path) -> list[Path]:
     """The JSON, CSV and markdown table, all from the same numbers, rounded as the JSON keeps them
     (so ``table_markdown(json)`` gives the markdown file again)."""
     table = _round(table)
+    folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "paper_table.json", folder / "paper_table.csv", folder / "paper_table.md"]
-    _write_json(paths[0], table)
+    write_json(paths[0], table)
     paths[1].write_text(table_csv(table["rows"]))
     paths[2].write_text(table_markdown(table))
     return paths
@@ -308,25 +203,36 @@ def write_table(table: dict, folder: Path) -> list[Path]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maddpg_lite.paper", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=2, help="training runs in parallel (one per core)")
+    runner.add_arguments(parser)
     parser.add_argument("--seeds", type=int, default=None, help=f"number of seeds (default {len(SEEDS)})")
-    parser.add_argument("--out", type=Path, default=None, help="folder (default maddpg_lite/data/paper, or runs/paper_quick)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder (default maddpg_lite/data/paper, or runs/paper_quick)")
     parser.add_argument("--table-only", action="store_true", help="only rewrite the table from the finished runs")
     args = parser.parse_args(argv)
     quick = quick_mode()
     out = args.out or (QUICK_DIR if quick else DATA_DIR)
     seeds = tuple(range(args.seeds)) if args.seeds else (QUICK_SEEDS if quick else SEEDS)
     log = lambda msg: print(msg, flush=True)  # noqa: E731
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         print(f"{parser.prog}: error: --workers must be >= 1, got {args.workers}", file=sys.stderr)
         return 2
+    failed = {}
     if not args.table_only:
-        run_study(out / "runs", jobs(RECIPES, seeds, QUICK_OVERRIDES if quick else None), args.workers, log=log)
+        try:
+            failed = runner.run_study(out / "runs", jobs(RECIPES, seeds, QUICK_OVERRIDES if quick else None), run_job,
+                                      workers=args.workers, scheduler=args.scheduler, log=log, describe=describe).failed
+        except runner.RunnerError as exc:
+            print(f"{parser.prog}: {exc}", file=sys.stderr)
+            return exc.status
     table = _round(build_table(out / "runs", RECIPES, seeds))  # as the JSON keeps it
     paths = write_table(table, out)
     log(table_markdown(table))
     log(f"{table['runs_finished']} of {table['runs_planned']} runs finished, {table['cpu_minutes']:.0f} CPU-minutes "
         f"of training; wrote " + ", ".join(str(p) for p in paths) + f" (load average {os.getloadavg()[0]:.2f})")
+    if failed:
+        print(f"{parser.prog}: {len(failed)} runs failed: " + "; ".join(f"{n}: {e}" for n, e in failed.items()),
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,10 +1,11 @@
 """The six games of the MADDPG paper, measured: ``python -m maddpg_lite.six_games``.
 
 MADDPG and independent DDPG train with the book's recipe (5,000 episodes of 25 steps, every
-other hyper-parameter the source's) on each of the paper's six MPE games, 3 seeds each, two
-runs at a time (one per core). Like :mod:`maddpg_lite.paper`, the study is resumable: each
-finished run is written at once to ``maddpg_lite/data/six_games/runs/`` (``<game>-<method>-seed<k>.json``
-and an actors-only ``.pt``), and the same command again trains only what is missing. Then it
+other hyper-parameter the source's) on each of the paper's six MPE games, 3 seeds each, one run
+per core, or on a Dask cluster with ``--scheduler`` (:mod:`maddpg_lite.runner`). Like
+:mod:`maddpg_lite.paper`, the study is resumable: each finished run is written at once to
+``maddpg_lite/data/six_games/runs/`` (``<game>-<method>-seed<k>.json`` and an actors-only ``.pt``),
+and the same command again trains only what is missing. Then it
 measures the random and no-op baselines on the same 1000 fixed evaluation episodes and writes
 one table (``six_games_table.{json,csv,md}``: mean return per team, and each game's own
 metric, mean with a 95% t-interval over seeds) and one figure (``figures/six_games.png``).
@@ -32,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paper
-from .config import Config, quick_mode
-from .evaluation import baselines, env_kwargs, evaluate
-from .paper import _write_json, train_job
-from .study import _round, mean_ci
+from . import paper, runner
+from .config import Config, env_kwargs, quick_mode
+from .evaluation import baselines, evaluate
+from .runner import write_json
+from .study import _round, mean_ci, train_job
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "six_games"
 QUICK_DIR = Path("runs") / "six_games_quick"
@@ -58,24 +59,33 @@ QUICK_OVERRIDES = dict(episodes=100, minimal_size=500, batch_size=128, eval_inte
 """Quick mode: runs of 100 episodes that still make real update rounds (from step 500 on)."""
 
 HEADLINES = {
-    "simple_speaker_listener_v4": [("listener_to_goal", "last", "listener's distance to its goal (last step)", "lower")],
-    "simple_spread_v3": [("min_dist_sum", "frames", "sum over landmarks of the nearest agent's distance (mean over frames)", "lower"),
-                         ("collisions", "episode", "colliding agent pairs, summed over the episode", "lower"),
-                         ("landmarks_covered", "last", "landmarks with an agent within 0.1 (last step)", "higher")],
-    "simple_push_v3": [("agent_to_goal", "last", "good agent's distance to the goal (last step)", "lower"),
-                       ("adversary_to_goal", "last", "adversary's distance to the goal (last step)", "lower for the adversary")],
-    "simple_adversary_v3": [("good_success", "last", "good success: a good agent within 0.4 of the target (last step)", "higher"),
-                            ("adversary_success", "last", "adversary success: within 0.4 of the target (last step)", "lower for the good agents")],
-    "simple_tag_v3": [("catches", "episode", "catches (adversary-prey contacts), summed over the episode", "higher for the predators")],
-    "simple_crypto_v3": [("bob_correct", "last", "Bob names the goal (last step)", "higher"),
-                         ("eve_correct", "last", "Eve names the goal (last step)", "lower for Alice and Bob")],
+    "simple_speaker_listener_v4": [
+        ("listener_to_goal", "last", "listener's distance to its goal (last step)", "lower")],
+    "simple_spread_v3": [
+        ("min_dist_sum", "frames", "sum over landmarks of the nearest agent's distance (mean over frames)", "lower"),
+        ("collisions", "episode", "colliding agent pairs, summed over the episode", "lower"),
+        ("landmarks_covered", "last", "landmarks with an agent within 0.1 (last step)", "higher")],
+    "simple_push_v3": [
+        ("agent_to_goal", "last", "good agent's distance to the goal (last step)", "lower"),
+        ("adversary_to_goal", "last", "adversary's distance to the goal (last step)", "lower for the adversary")],
+    "simple_adversary_v3": [
+        ("good_success", "last", "good success: a good agent within 0.4 of the target (last step)", "higher"),
+        ("adversary_success", "last", "adversary success: within 0.4 of the target (last step)",
+         "lower for the good agents")],
+    "simple_tag_v3": [
+        ("catches", "episode", "catches (adversary-prey contacts), summed over the episode",
+         "higher for the predators")],
+    "simple_crypto_v3": [
+        ("bob_correct", "last", "Bob names the goal (last step)", "higher"),
+        ("eve_correct", "last", "Eve names the goal (last step)", "lower for Alice and Bob")],
 }
 """Per game, the metrics the table reports: ``(metric, how, label, which way is good)`` with
 ``how`` ``"last"`` (the mean at the last step), ``"frames"`` (the mean over all 25 frames, as the
 paper's replication averages simple_spread's distance) or ``"episode"`` (the frames' mean times the
 episode length: a count per episode; no game here ends early with the defaults)."""
 
-SPREAD_ANCHOR = {"maddpg": {"min_dist_sum": 0.629, "collisions": 0.388}, "ddpg": {"min_dist_sum": 0.692, "collisions": 0.371}}
+SPREAD_ANCHOR = {"maddpg": {"min_dist_sum": 0.629, "collisions": 0.388},
+                 "ddpg": {"min_dist_sum": 0.692, "collisions": 0.371}}
 """The public replication of the paper (google/maddpg-replication, 60,000 episodes, 4 MADDPG / 3 DDPG
 runs) on simple_spread: the mean over all frames of the sum over landmarks of the nearest agent's
 distance, and collisions per episode. For scale only: it trained 12x longer."""
@@ -99,19 +109,14 @@ def measure(policy, config: Config) -> dict:
     return {k: result[k] for k in ("returns", "metrics", "metrics_over_frames")}
 
 
-def run_job(job: dict) -> dict | None:
-    """Train one job and measure it (:func:`maddpg_lite.paper.train_job`, whose file layout it shares)."""
+def run_job(job: dict) -> dict:
+    """Train one job and measure it (:func:`maddpg_lite.study.train_job`; the paper study's file layout)."""
     return train_job(job, measure, ("name", "scenario", "method", "seed"))
 
 
 def describe(record: dict) -> str:
     """One log line's summary of a finished run: each agent's final return."""
     return ", ".join(f"{a} {v:+.1f}" for a, v in record["final"]["returns"].items())
-
-
-def run_study(folder: Path, all_jobs: list[dict], workers: int = 2, log=print) -> int:
-    """Train every job without a finished run in ``folder``, writing each as it finishes; returns how many."""
-    return paper.run_study(folder, all_jobs, workers, log=log, run=run_job, summary=describe)
 
 
 # ----- the table ---------------------------------------------------------------------------------
@@ -154,7 +159,8 @@ def build_table(folder: Path, games=tuple(GAMES), seeds=SEEDS, episodes: int | N
                 continue
             config = Config(**records[0]["config"])
             cpu += sum(r["cpu_seconds"] for r in records)
-            rows = [{**{f"return_{t}": v for t, v in team_returns(r["final"]["returns"], r["agents"], r["adversaries"]).items()},
+            rows = [{**{f"return_{t}": v
+                        for t, v in team_returns(r["final"]["returns"], r["agents"], r["adversaries"]).items()},
                      **headline_values(r["final"], game, config.episode_length)} for r in records]
             entry["methods"][method] = {"seeds": [r["seed"] for r in records], "rows": rows,
                                         "stats": {k: mean_ci([row[k] for row in rows]) for k in rows[0]},
@@ -163,7 +169,8 @@ def build_table(folder: Path, games=tuple(GAMES), seeds=SEEDS, episodes: int | N
         if config is None:
             continue
         for name, b in baselines(episodes or config.final_eval_episodes, env_kwargs=env_kwargs(config)).items():
-            entry["baselines"][name] = {**{f"return_{t}": v for t, v in team_returns(b["returns"], entry["agents"], entry["adversaries"]).items()},
+            teams = team_returns(b["returns"], entry["agents"], entry["adversaries"])
+            entry["baselines"][name] = {**{f"return_{t}": v for t, v in teams.items()},
                                         **headline_values(b, game, config.episode_length)}
         table[game] = entry
     planned = len(games) * len(seeds) * len(METHODS)
@@ -201,7 +208,8 @@ def verdict(entry: dict, key: str, higher_is_better: bool) -> str:
 def table_markdown(table: dict) -> str:
     """One row per game and team: returns of MADDPG, DDPG (mean [95% CI] over seeds), random, no-op, and
     which method's good team / adversary is ahead; then one row per headline metric."""
-    lines = ["| game | measure | MADDPG | DDPG | random | no-op | ahead (intervals apart) |", "|---|---|---|---|---|---|---|"]
+    lines = ["| game | measure | MADDPG | DDPG | random | no-op | ahead (intervals apart) |",
+             "|---|---|---|---|---|---|---|"]
     for game, e in table["games"].items():
         title = f"{e['name']} (`{game}`)"
         m, d = e["methods"].get("maddpg", {}).get("stats", {}), e["methods"].get("ddpg", {}).get("stats", {})
@@ -217,8 +225,10 @@ def table_markdown(table: dict) -> str:
             pct = key.endswith(("_success", "_correct", "_covered"))
             scale, digits, clip = (100.0, 1, (0.0, 1.0)) if pct else (1.0, 3, (0.0, float("inf")))
             unit = " % (interval clipped to 0-100)" if pct else ""
-            lines.append(f"| {title} | {label}{unit} | {_ci(m.get(key), digits, scale, clip)} | {_ci(d.get(key), digits, scale, clip)} "
-                         f"| {scale * e['baselines']['random'][key]:.{digits}f} | {scale * e['baselines']['noop'][key]:.{digits}f} "
+            lines.append(f"| {title} | {label}{unit} | {_ci(m.get(key), digits, scale, clip)} "
+                         f"| {_ci(d.get(key), digits, scale, clip)} "
+                         f"| {scale * e['baselines']['random'][key]:.{digits}f} "
+                         f"| {scale * e['baselines']['noop'][key]:.{digits}f} "
                          f"| {verdict(e, key, better.startswith('higher'))} ({better}) |")
             title = ""
     return "\n".join(lines) + "\n"
@@ -253,7 +263,8 @@ def plot_table(table: dict):
         e = table["games"][game]
         teams = [t for t in ("good", "adversary") if f"return_{t}" in e["baselines"]["random"]]
         width = 0.2
-        for j, (label, source) in enumerate([("MADDPG", "maddpg"), ("DDPG", "ddpg"), ("random", "random"), ("no-op", "noop")]):
+        sources = [("MADDPG", "maddpg"), ("DDPG", "ddpg"), ("random", "random"), ("no-op", "noop")]
+        for j, (label, source) in enumerate(sources):
             values, errors = [], []
             for team in teams:
                 key = f"return_{team}"
@@ -294,7 +305,7 @@ def write_outputs(table: dict, folder: Path, figure: Path | None = FIGURE) -> li
     table = _round(table)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "six_games_table.json", folder / "six_games_table.csv", folder / "six_games_table.md"]
-    _write_json(paths[0], table)
+    write_json(paths[0], table)
     paths[1].write_text(table_csv(table))
     paths[2].write_text(table_markdown(table))
     if figure is not None:
@@ -309,18 +320,20 @@ def write_outputs(table: dict, folder: Path, figure: Path | None = FIGURE) -> li
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maddpg_lite.six_games", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=2, help="training runs in parallel (one per core)")
+    runner.add_arguments(parser)
     parser.add_argument("--games", default=",".join(GAMES), help="comma-separated scenarios (default: the six)")
     parser.add_argument("--seeds", type=int, default=None, help=f"number of seeds (default {len(SEEDS)})")
-    parser.add_argument("--out", type=Path, default=None, help="folder (default maddpg_lite/data/six_games, or runs/six_games_quick)")
-    parser.add_argument("--table-only", action="store_true", help="only rewrite the table and figure from the finished runs")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder (default maddpg_lite/data/six_games, or runs/six_games_quick)")
+    parser.add_argument("--table-only", action="store_true",
+                        help="only rewrite the table and figure from the finished runs")
     args = parser.parse_args(argv)
     games = tuple(g for g in args.games.split(",") if g)
     for game in games:
         if game not in GAMES:
             print(f"{parser.prog}: error: unknown game {game!r}; choose among {', '.join(GAMES)}", file=sys.stderr)
             return 2
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         print(f"{parser.prog}: error: --workers must be >= 1, got {args.workers}", file=sys.stderr)
         return 2
     quick = quick_mode()
@@ -328,14 +341,24 @@ def main(argv=None) -> int:
     seeds = tuple(range(args.seeds)) if args.seeds else (QUICK_SEEDS if quick else SEEDS)
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     start = time.perf_counter()
+    failed = {}
     if not args.table_only:
-        run_study(out / "runs", jobs(games, seeds, QUICK_OVERRIDES if quick else None), args.workers, log=log)
+        try:
+            failed = runner.run_study(out / "runs", jobs(games, seeds, QUICK_OVERRIDES if quick else None), run_job,
+                                      workers=args.workers, scheduler=args.scheduler, log=log, describe=describe).failed
+        except runner.RunnerError as exc:
+            print(f"{parser.prog}: {exc}", file=sys.stderr)
+            return exc.status
     table = _round(build_table(out / "runs", games, seeds))  # as the JSON keeps it
     paths = write_outputs(table, out, None if (quick or args.out) else FIGURE)
     log(table_markdown(table))
     log(f"{table['runs_finished']} of {table['runs_planned']} runs finished, {table['cpu_minutes']:.0f} CPU-minutes "
         f"of training; this command took {(time.perf_counter() - start) / 60:.1f} min; wrote "
         + ", ".join(str(p) for p in paths) + f" (load average {os.getloadavg()[0]:.2f})")
+    if failed:
+        print(f"{parser.prog}: {len(failed)} runs failed: " + "; ".join(f"{n}: {e}" for n, e in failed.items()),
+              file=sys.stderr)
+        return 1
     return 0
 
 

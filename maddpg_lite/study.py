@@ -6,7 +6,10 @@
   adversary of the same seed, and the reverse), and writes
   ``maddpg_lite/data/study_results.json``, ``maddpg_lite/data/study_results.csv`` (one row
   per pairing and seed) and ``figures/study_{returns,deception,convergence,matchups}.png``.
-  The runs are spread over the CPU cores (one training run per worker process).
+  The runs are spread over the CPU cores (one training run per worker process), or over a Dask
+  cluster with ``--scheduler tcp://HOST:8786`` (:mod:`maddpg_lite.runner`). Each run is saved
+  as it finishes under ``maddpg_lite/data/study_runs/``; the same command again trains only the
+  runs that are missing there, and the results are made from those files.
 * ``python -m maddpg_lite.study --replot`` redraws the four figures from the shipped results
   (seconds, no training).
 
@@ -26,7 +29,6 @@ import csv
 import io
 import json
 import math
-import multiprocessing
 import os
 import sys
 import time
@@ -35,15 +37,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import runner
 from .config import Config, quick_mode
-from .env import AGENTS, DECEPTION_KEYS, HEDGING_KEYS, N_ACTIONS, OBS_DIMS, RATE_LABELS, VecSimpleAdversary
+from .env import AGENTS, DECEPTION_KEYS, HEDGING_KEYS, RATE_LABELS, VecSimpleAdversary
 from .evaluation import EVAL_SEED, evaluate, noop_policy, random_policy, team_policy
 from .maddpg import MADDPG
-from .plots import AGENT_COLORS, smooth
+from .plots import smooth
+from .runner import agents_on_one_thread as _agents_on_one_thread  # noqa: F401 - the study workers' rule, as before
+from .runner import job_cost  # noqa: F401 - longest first
+from .runner import round_floats as _round
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FIGURES_DIR = Path(__file__).resolve().parent.parent / "figures"
 QUICK_DIR = Path("runs") / "study_quick"
+RUNS_FOLDER = "study_runs"
+"""Where in the output folder each run is saved as it finishes (:func:`run_study`), for resuming."""
 
 METHODS = {"maddpg": True, "ddpg": False}
 """Method name -> ``Config.centralized``."""
@@ -150,85 +158,72 @@ def measure(policy, episodes: int, seed: int = EVAL_SEED) -> dict:
 
 
 def actors_only(state: dict) -> MADDPG:
-    """A MADDPG whose actors hold ``state["actors"]`` (numpy weights from :func:`run_job`); its
-    critics are untouched, so it can act but not learn."""
-    agent = MADDPG(OBS_DIMS, N_ACTIONS, hidden_dim=state["hidden_dim"], centralized=state["centralized"])
+    """A MADDPG whose actors hold the weights of a run's ``"actor_state"`` (:func:`run_job`:
+    ``{"shape", "action_mode", "actors"}``) or of its actors-only checkpoint (``{"shape", "hyper",
+    "actors", ...}``); its critics are untouched, so it can act but not learn."""
+    hyper = state["hyper"] if "hyper" in state else {"action_mode": state["action_mode"]}
+    shape = state["shape"]
+    actions = shape["action_dims"] if "action_dims" in shape else shape["n_actions"]
+    agent = MADDPG(shape["obs_dims"], actions, hidden_dim=shape["hidden_dim"], centralized=shape["centralized"],
+                   **hyper)
     for net, weights in zip(agent.actors, state["actors"], strict=True):
         net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
     return agent
 
 
 # ----- one training run per worker ------------------------------------------------------------
-def run_job(job: dict) -> dict:
-    """Train one recipe (in a worker process) and measure it.
+def final_measure(maddpg: MADDPG, config: Config) -> dict:
+    """:func:`measure` of a trained MADDPG on ``config.final_eval_episodes``."""
+    return measure(maddpg, config.final_eval_episodes)
 
-    Args:
-        job: ``{"name": str, "config": Config overrides}``.
 
-    Returns:
-        ``{"name", "config", "history", "final" (see :func:`measure`), "episodes_to_threshold",
-        "wall_seconds", "actors"}``, all picklable (the actors' weights as numpy arrays).
-    """
+def train_job(job: dict, measure_fn, keys) -> dict:
+    """Train one job (in a worker process) and measure its MADDPG with ``measure_fn(maddpg,
+    config)``. A pure function of the job: it writes nothing and returns the run record (the job's
+    ``keys``, config, agents, final measurement, history, update rounds, times), with the actors'
+    weights under ``"actor_state"`` (:func:`maddpg_lite.runner.save_run` writes them to the ``.pt``
+    file where the command runs). Every study trains its runs with it: :func:`run_job` here, and
+    those of :mod:`maddpg_lite.paper` and :mod:`maddpg_lite.six_games`."""
     from .training import train
 
     config = Config(**job["config"])
+    cpu, wall = time.process_time(), time.perf_counter()
     result = train(config, progress=False)
-    final = measure(result.maddpg, config.final_eval_episodes)
-    history = result.history
-    return {
-        "name": job["name"],
-        "config": config.to_dict(),
-        "history": history,
-        "final": final,
-        "episodes_to_threshold": episodes_to_threshold([r["episode"] for r in history],
-                                                       [r["agent_0"] for r in history]),
-        "wall_seconds": result.summary["wall_seconds"],
-        "update_rounds": result.summary["update_rounds"],
-        "actors": {"hidden_dim": config.hidden_dim, "centralized": config.centralized,
-                   "actors": [{k: v.numpy() for k, v in net.state_dict().items()} for net in result.maddpg.actors]},
-    }
+    record = {**{k: job[k] for k in keys}, "config": config.to_dict(),
+              "agents": result.summary["agents"], "adversaries": result.summary["adversaries"],
+              "final": measure_fn(result.maddpg, config), "history": result.history,
+              "update_rounds": result.summary["update_rounds"],
+              "wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
+    record["actor_state"] = {"shape": result.maddpg._shape(), "action_mode": config.action_mode,
+                             "actors": [net.state_dict() for net in result.maddpg.actors]}
+    return record
 
 
-def job_cost(job: dict) -> float:
-    """Rough relative cost of a job (episodes times a width factor), to start the longest first."""
-    c = job["config"]
-    update_factor = 0.5 + 0.5 * Config.update_interval / c.get("update_interval", Config.update_interval)
-    return c.get("episodes", Config.episodes) * (c.get("hidden_dim", Config.hidden_dim) / 64) ** 1.5 * update_factor
+def run_job(job: dict) -> dict:
+    """Train one recipe (in a worker process) and measure it (:func:`train_job`): a pure function of
+    the job, which writes nothing.
+
+    Args:
+        job: ``{"name": str, "method": str, "seed": int, "config": Config overrides}``.
+
+    Returns:
+        ``{"name", "method", "seed", "config", "agents", "adversaries", "final" (see :func:`measure`),
+        "history", "update_rounds", "wall_seconds", "cpu_seconds", "actor_state",
+        "episodes_to_threshold"}``, all picklable (:func:`maddpg_lite.runner.save_run` writes
+        ``"actor_state"`` to the run's ``.pt`` file, the rest to its JSON).
+    """
+    record = train_job(job, final_measure, ("name", "method", "seed"))
+    history = record["history"]
+    record["episodes_to_threshold"] = episodes_to_threshold([r["episode"] for r in history],
+                                                            [r["agent_0"] for r in history])
+    return record
 
 
-def _agents_on_one_thread() -> None:
-    """In a worker process: update the agents in the plain loop whatever ``Config.agent_threads``
-    says (same numbers). The workers already keep the cores busy; two threads in each would only
-    compete for them."""
-    from . import maddpg
-
-    maddpg.MIN_THREADED_ROWS = math.inf
-
-
-def run_jobs(jobs: list[dict], workers: int = 2, log=print, run=run_job):
-    """Run ``run`` (default :func:`run_job`) on every job, ``workers`` at a time (spawned
-    processes), longest first; yields the results as they finish. ``workers=1`` runs them
-    here, in order."""
-    if workers == 1:
-        for job in jobs:
-            yield run(job)
-        return
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers, initializer=_agents_on_one_thread) as pool:
-        yield from pool.imap_unordered(run, sorted(jobs, key=job_cost, reverse=True))
-        pool.close()  # a clean shutdown: leaving the block would terminate() the workers,
-        pool.join()  # and multiprocessing then warns about a leaked semaphore
-
-
-def _round(x, digits: int = 4):
-    """Round every float inside ``x`` (dicts, lists) for compact JSON."""
-    if isinstance(x, float):
-        return round(x, digits)
-    if isinstance(x, dict):
-        return {k: _round(v, digits) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_round(v, digits) for v in x]
-    return x
+def describe(record: dict) -> str:
+    """One log line's summary of a finished run: final returns and the good agents' rate on target."""
+    final = record["final"]
+    return ("returns " + ", ".join(f"{v:+.2f}" for v in final["returns"].values())
+            + f"; good on target {final['deception']['good_on_target']:.1%}")
 
 
 def _machine() -> dict:
@@ -261,7 +256,8 @@ TABLE_COLUMNS = (["good_team", "adversary", "seed"] + [f"return_{name}" for name
                  + ["episodes_to_threshold", "wall_seconds"])
 """Columns of study_results.csv: who played the good agents and the adversary (each the
 method trained with that seed), the final mean returns, deception rates, median distances
-and the adversary's mean hedging distances, and (for runs, not for mixed matchups) episodes-to-threshold and wall time."""
+and the adversary's mean hedging distances, and (for runs, not for mixed matchups) episodes-to-threshold
+and wall time."""
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -278,33 +274,56 @@ def summarize(rows: list[dict]) -> dict:
     return out
 
 
-def run_study(seeds=SEEDS, overrides=None, workers: int = 2, log=print) -> dict:
+def run_study(seeds=SEEDS, overrides=None, workers: int | None = None, log=print, folder: Path | None = None,
+              scheduler: str | None = None) -> dict:
     """Train both methods on ``seeds``, play the mixed matchups, and collect everything.
+
+    The runs go through :mod:`maddpg_lite.runner`: ``workers`` local processes (default: one per
+    core; 1: in this process) or the Dask cluster at ``scheduler``. With ``folder``, each run is
+    saved there as it finishes (``<method>-seed<k>.json`` and ``.pt``) and only the runs without
+    files are trained, so a cut-off study resumes; the results are then made from the files alone.
+    Without it, the runs stay in memory.
 
     Returns:
         ``{"config", "seeds", "rows" (:data:`TABLE_COLUMNS` dicts), "summary"
         (:func:`summarize`), "histories" ({run name: history rows}), "baselines"
         ({"random"|"noop": :func:`measure`}), "study_wall_seconds", "workers",
         "machine_before", "machine_after", "quick"}``.
+
+    Raises:
+        maddpg_lite.runner.RunnerError: a run is missing (it failed, and is logged), or, with
+            ``scheduler``, no scheduler answers or it went away.
     """
     start = time.perf_counter()
     machine_before = _machine()
     jobs = study_jobs(seeds, overrides)
     config = Config(**jobs[0]["config"])
     episodes = config.final_eval_episodes
-    runs = {}
-    for run in run_jobs(jobs, workers):
-        runs[run["name"]] = run
-        log(f"[{time.perf_counter() - start:6.1f} s] {run['name']}: returns "
-            + ", ".join(f"{v:+.2f}" for v in run["final"]["returns"].values())
-            + f"; good on target {run['final']['deception']['good_on_target']:.1%}"
-            + f"; {run['wall_seconds']:.1f} s")
+    if folder is None:
+        runs = {}
+        with runner.open_engine(workers, scheduler, log) as engine:
+            failed = runner.run_jobs(jobs, run_job, lambda run: runs.__setitem__(run["name"], run), engine.executor,
+                                     log, describe)
+        used = engine.workers
+    else:
+        outcome = runner.run_study(folder, jobs, run_job, workers=workers, scheduler=scheduler, log=log,
+                                   describe=describe, digits=None)  # exact floats: the same results as in memory
+        failed, used = outcome.failed, outcome.workers
+        runs = runner.finished(folder)
+    missing = [job["name"] for job in jobs if job["name"] not in runs]
+    if missing:
+        kept = f"; the finished runs are kept in {folder}: run the command again" if folder else ""
+        raise runner.RunnerError(f"{len(missing)} of {len(jobs)} runs failed ("
+                                 + "; ".join(f"{name}: {failed.get(name, 'not trained')}" for name in missing)
+                                 + f"), and the results need them all{kept}")
+    agents = {job["name"]: actors_only(runs[job["name"]]["actor_state"]) if folder is None
+              else MADDPG.load(Path(folder) / f"{job['name']}.pt") for job in jobs}
     rows = []
     for seed in seeds:
         m, d = (runs[f"{method}-seed{seed}"] for method in METHODS)
         rows.append(table_row("maddpg", "maddpg", seed, m["final"], m))
         rows.append(table_row("ddpg", "ddpg", seed, d["final"], d))
-        m_agent, d_agent = actors_only(m["actors"]), actors_only(d["actors"])
+        m_agent, d_agent = agents[m["name"]], agents[d["name"]]
         rows.append(table_row("maddpg", "ddpg", seed, measure(team_policy(adversary=d_agent, good=m_agent), episodes)))
         rows.append(table_row("ddpg", "maddpg", seed, measure(team_policy(adversary=m_agent, good=d_agent), episodes)))
     base = {"random": measure(random_policy(0), episodes), "noop": measure(noop_policy(), episodes)}
@@ -313,10 +332,10 @@ def run_study(seeds=SEEDS, overrides=None, workers: int = 2, log=print) -> dict:
         "seeds": list(seeds),
         "rows": rows,
         "summary": summarize(rows),
-        "histories": {name: runs[name]["history"] for name in sorted(runs)},
+        "histories": {name: runs[name]["history"] for name in sorted(job["name"] for job in jobs)},
         "baselines": base,
         "study_wall_seconds": time.perf_counter() - start,
-        "workers": workers,
+        "workers": used,
         "machine_before": machine_before,
         "machine_after": _machine(),
         "quick": quick_mode(),
@@ -508,9 +527,10 @@ def plot_study_matchups(results: dict):
 # ----- command line --------------------------------------------------------------------------------
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maddpg_lite.study", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=2, help="training runs in parallel (one per core)")
+    runner.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the JSON/CSV (default: maddpg_lite/data, or runs/study_quick in quick mode)")
+                        help="folder for the JSON/CSV and, under study_runs/, each run's files "
+                             "(default: maddpg_lite/data, or runs/study_quick in quick mode)")
     parser.add_argument("--replot", action="store_true",
                         help="only redraw the figures from the result files in --out (no training)")
     parser.add_argument("--figures", type=Path, default=None,
@@ -521,14 +541,23 @@ def main(argv=None) -> int:
     figures = args.figures or (out if quick else FIGURES_DIR)
     overrides = QUICK_OVERRIDES if quick else {}
     log = lambda msg: print(msg, flush=True)  # noqa: E731
+    if args.workers is not None and args.workers < 1:
+        print(f"{parser.prog}: error: --workers must be >= 1, got {args.workers}", file=sys.stderr)
+        return 2
     if args.replot:
         figures.mkdir(parents=True, exist_ok=True)
         written = write_study_figures(load_results(folder=out), figures)
         log("redrew " + ", ".join(str(p) for p in written))
         return 0
-    results = run_study(QUICK_SEEDS if quick else SEEDS, overrides, args.workers, log)
+    try:
+        results = run_study(QUICK_SEEDS if quick else SEEDS, overrides, args.workers, log, folder=out / RUNS_FOLDER,
+                            scheduler=args.scheduler)
+    except runner.RunnerError as exc:
+        print(f"{parser.prog}: {exc}", file=sys.stderr)
+        return exc.status
     written = write_study(results, out, figures)
-    log(f"study: {results['study_wall_seconds'] / 60:.1f} min on {args.workers} workers "
+    where = args.scheduler or f"{results['workers']} workers"
+    log(f"study: {results['study_wall_seconds'] / 60:.1f} min on {where} "
         f"(load average before {results['machine_before']['load_average']}, "
         f"after {results['machine_after']['load_average']}); wrote " + ", ".join(str(p) for p in written))
     return 0

@@ -2,11 +2,10 @@
 trains only what is missing, and the table equals the one of an uninterrupted study."""
 
 import json
-import os
 
 import pytest
 
-from maddpg_lite import paper
+from maddpg_lite import paper, runner
 from maddpg_lite.config import PRESETS
 
 RECIPES = ("book", "paper")
@@ -17,8 +16,15 @@ SEEDS = (0,)
 def straight(tmp_path_factory):
     """An uninterrupted quick study of two recipes, one seed (4 runs), one worker."""
     folder = tmp_path_factory.mktemp("straight")
-    trained = paper.run_study(folder, paper.jobs(RECIPES, SEEDS, paper.QUICK_OVERRIDES), workers=1, log=lambda m: None)
-    return folder, trained
+    outcome = runner.run_study(folder, paper.jobs(RECIPES, SEEDS, paper.QUICK_OVERRIDES), paper.run_job, workers=1,
+                               log=lambda m: None)
+    return folder, len(outcome.trained)
+
+
+def run_study(folder, **kwargs):
+    """The paper study's jobs of RECIPES and SEEDS through the runner, in this process; the runs trained now."""
+    return runner.run_study(folder, paper.jobs(RECIPES, SEEDS, paper.QUICK_OVERRIDES), paper.run_job, workers=1,
+                            **kwargs).trained
 
 
 def test_jobs_cover_every_recipe_method_and_seed_seed_by_seed():
@@ -34,30 +40,26 @@ def test_an_interrupted_study_resumes_and_gives_the_same_table(straight, tmp_pat
     folder, trained = straight
     assert trained == 4 and len(paper.finished(folder)) == 4
     log = []
-    first = paper.run_study(tmp_path, paper.jobs(RECIPES, SEEDS, paper.QUICK_OVERRIDES), workers=1, max_runs=1,
-                            log=log.append)  # cut off after one run
-    assert first == 1 and len(paper.finished(tmp_path)) == 1
+    first = run_study(tmp_path, max_runs=1, log=log.append)  # cut off after one run
+    assert len(first) == 1 and len(paper.finished(tmp_path)) == 1
     before = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
-    rest = paper.run_study(tmp_path, paper.jobs(RECIPES, SEEDS, paper.QUICK_OVERRIDES), workers=1, log=log.append)
-    assert rest == 3  # only the missing runs were trained
+    rest = run_study(tmp_path, log=log.append)
+    assert len(rest) == 3 and first[0] not in rest  # only the missing runs were trained
     assert all(tmp_path.joinpath(name).stat().st_mtime_ns == t for name, t in before.items())  # untouched
     a, b = paper.build_table(folder, RECIPES, SEEDS), paper.build_table(tmp_path, RECIPES, SEEDS)
     assert paper.table_markdown(a) == paper.table_markdown(b)
     assert a["rows"] == b["rows"]
-    assert paper.run_study(tmp_path, paper.jobs(RECIPES, SEEDS, paper.QUICK_OVERRIDES), workers=1,
-                           log=log.append) == 0  # nothing left
+    assert run_study(tmp_path, log=log.append) == []  # nothing left
+    assert "4 runs finished before, 0 to train now" in log[-1]
 
 
-def test_a_run_without_its_actors_is_not_finished_and_a_dead_claim_is_taken_over(straight, tmp_path):
+def test_a_run_without_its_actors_is_not_finished(straight, tmp_path):
     folder, _ = straight
     name = paper.run_name("book", "maddpg", 0)
     (tmp_path / f"{name}.json").write_text((folder / f"{name}.json").read_text())
     assert paper.finished(tmp_path) == {}  # no .pt: a run killed between the two writes
-    (tmp_path / f"{name}.claim").write_text("999999999")  # a pid that does not exist
-    assert paper.claim(tmp_path, name)
-    assert (tmp_path / f"{name}.claim").read_text() == str(os.getpid())
-    (tmp_path / "other.claim").write_text(str(os.getppid()))  # a live process holds it
-    assert not paper.claim(tmp_path, "other")
+    (tmp_path / f"{name}.pt").write_bytes((folder / f"{name}.pt").read_bytes())
+    assert list(paper.finished(tmp_path)) == [name]
 
 
 def test_the_table_has_the_papers_format_and_numbers(straight):
@@ -81,14 +83,21 @@ def test_the_table_has_the_papers_format_and_numbers(straight):
     json.dumps(table)  # writable as it is
 
 
-def test_a_run_finished_by_another_process_meanwhile_is_not_trained_again(straight, tmp_path):
+def test_a_job_is_a_pure_function_that_writes_nothing(straight, tmp_path, monkeypatch):
+    """The same job trained again, elsewhere, returns the same record and weights; the files are
+    written by the command (runner.save_run), not by the job."""
     folder, _ = straight
-    name = paper.run_name("book", "maddpg", 0)
-    job = {**paper.jobs(("book",), (0,), paper.QUICK_OVERRIDES)[0], "folder": str(tmp_path)}
-    assert job["name"] == name
-    for suffix in (".json", ".pt"):  # another study finished it after this one listed its jobs
-        (tmp_path / f"{name}{suffix}").write_bytes((folder / f"{name}{suffix}").read_bytes())
-    assert paper.run_job(job) is None and not (tmp_path / f"{name}.claim").exists()
+    job = paper.jobs(("book",), (0,), paper.QUICK_OVERRIDES)[1]
+    monkeypatch.chdir(tmp_path)
+    record = paper.run_job(job)
+    assert list(tmp_path.iterdir()) == []
+    runner.save_run(record, tmp_path / "again")
+    name = job["name"]
+    assert (tmp_path / "again" / f"{name}.pt").read_bytes() == (folder / f"{name}.pt").read_bytes()
+    again, first = (json.loads((f / f"{name}.json").read_text()) for f in (tmp_path / "again", folder))
+    timings = ("wall_seconds", "cpu_seconds")
+    assert {k: v for k, v in again.items() if k not in timings} == {k: v for k, v in first.items() if k not in timings}
+    assert "actor_state" in record  # save_run leaves the record as it was
 
 
 def test_shipped_markdown_table_is_the_json_tables():

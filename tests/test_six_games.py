@@ -39,15 +39,16 @@ def test_verdict_names_a_side_only_when_the_intervals_are_apart():
 
 def test_quick_study_writes_a_table_and_resumes_without_training(tmp_path, monkeypatch):
     monkeypatch.setenv("MADDPG_LITE_QUICK", "1")
-    monkeypatch.setattr(six_games, "QUICK_OVERRIDES", dict(episodes=50, minimal_size=500, batch_size=64, eval_interval=50,
-                                                           eval_episodes=10, final_eval_episodes=20))
+    monkeypatch.setattr(six_games, "QUICK_OVERRIDES", dict(episodes=50, minimal_size=500, batch_size=64,
+                                                           eval_interval=50, eval_episodes=10, final_eval_episodes=20))
     args = ["--games", "simple_spread_v3", "--workers", "1", "--out", str(tmp_path)]
     assert six_games.main(args) == 0
     table = json.loads((tmp_path / "six_games_table.json").read_text())
     entry = table["games"]["simple_spread_v3"]
     assert table["runs_finished"] == table["runs_planned"] == 2
     assert set(entry["methods"]) == {"maddpg", "ddpg"} and set(entry["baselines"]) == {"random", "noop"}
-    assert set(entry["methods"]["maddpg"]["rows"][0]) == {"return_good", "min_dist_sum", "collisions", "landmarks_covered"}
+    assert set(entry["methods"]["maddpg"]["rows"][0]) == {"return_good", "min_dist_sum", "collisions",
+                                                          "landmarks_covered"}
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "runs").iterdir()}
     assert six_games.main(args) == 0  # everything finished: nothing is trained again
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "runs").iterdir()} == before

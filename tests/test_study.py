@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 
-import numpy as np
 import pytest
 import torch
 
