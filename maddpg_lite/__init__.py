@@ -9,8 +9,14 @@ from .buffer import Batch, ReplayBuffer
 from .config import Config, quick_mode
 from .env import AGENTS, N_ACTIONS, OBS_DIMS, ON_LANDMARK_DISTANCE, VecSimpleAdversary, make_env
 from .evaluation import baselines, evaluate, noop_policy, random_policy, team_policy
-from .functional import (critic_target, gumbel_softmax, gumbel_softmax_sample, onehot_from_logits,
-                         sample_gumbel, soft_update)
+from .functional import (
+    critic_target,
+    gumbel_softmax,
+    gumbel_softmax_sample,
+    onehot_from_logits,
+    sample_gumbel,
+    soft_update,
+)
 from .maddpg import MADDPG
 from .training import TrainResult, train
 

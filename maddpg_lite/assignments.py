@@ -32,7 +32,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 EXERCISES_DIR = ROOT / "notebooks" / "exercises"
 """The course directory of the exercise sets: students' notebooks here, solutions in solutions/."""
 SOURCE_DIR = EXERCISES_DIR / "source"
@@ -206,7 +208,8 @@ def check(exercises_dir: Path = EXERCISES_DIR) -> bool:
                 continue
             good = row["stub"] == 0 and row["solution"] == row["max_score"] > 0
             ok &= good
-            print(f"{assignment:22s} {row['max_score']:6g} {row['stub']:5g} {row['solution']:8g}   {'ok' if good else 'WRONG'}")
+            verdict = "ok" if good else "WRONG"
+            print(f"{assignment:22s} {row['max_score']:6g} {row['stub']:5g} {row['solution']:8g}   {verdict}")
     print("\nround trip ok" if ok else "\nround trip FAILED")
     return ok
 

@@ -12,14 +12,18 @@
 
 ``--optimizer-step`` times instead update rounds of the paper recipe (soft actions, per-tensor
 clipping 0.5, a batch of 1024 per agent) side by side, alternating: as the trainer takes its optimizer
-steps (:func:`maddpg_lite.maddpg.adam_step`) and with torch's own ``optimizer.step()``; it prints the
+steps (:func:`maddpg_lite.fast.adam_step`) and with torch's own ``optimizer.step()``; it prints the
 medians, their ratio, and whether both ended with the same weights (for ``--optimizer-step`` they must, to the bit;
 for ``--agent-threads`` equal weights are what this machine measures, and tests allow float rounding).
 ``--agent-threads`` does the same for the agents' steps on two threads against the plain loop
 (:attr:`~maddpg_lite.config.Config.agent_threads`).
 
+``--plain-vs-fast`` times update rounds of the plain :class:`~maddpg_lite.maddpg.MADDPG` (the readable loop)
+against the trainer's :class:`~maddpg_lite.fast.FastMADDPG`, for the book and the paper recipe, alternating.
+
 ``--adapter`` measures instead the mpe2 adapter of :mod:`maddpg_lite.games` against bare mpe2
-stepping, game by game (``ratio`` >= 0.8 is the goal). ``--preset paper`` times instead one full run of that recipe (the MADDPG paper's: 60,000
+stepping, game by game (``ratio`` >= 0.8 is the goal). ``--preset paper`` times instead one full run of that
+recipe (the MADDPG paper's: 60,000
 episodes, a batch per agent, soft actions; ``--repeats 1`` is enough for a run of minutes) and
 prints ``run_wall_s`` with the number of update rounds, the wall time per round and the
 load average before and after, which says whether the machine was quiet.
@@ -32,14 +36,14 @@ noisy: compare medians, and run it on a quiet machine.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import statistics
 import time
 
 import numpy as np
 import torch
-
-import os
 
 from .config import PRESETS, Config, preset
 from .env import AGENTS, make_env
@@ -79,16 +83,17 @@ def random_buffer(size: int, rng: np.random.Generator):
 
 
 def update_round_ms(batch_size: int, threads: int = 1, rounds: int = 40, seed: int = 0) -> float:
-    """Median wall milliseconds of ``MADDPG.update`` on random batches of ``batch_size``."""
+    """Median wall milliseconds of the trainer's update round (``FastMADDPG.update``, one thread) on random
+    batches of ``batch_size``."""
     from .env import N_ACTIONS, OBS_DIMS
-    from .maddpg import MADDPG
+    from .fast import FastMADDPG
 
     rng = np.random.default_rng(seed)
     buffer = random_buffer(4 * batch_size, rng)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        maddpg = MADDPG(OBS_DIMS, N_ACTIONS)
+        maddpg = FastMADDPG(OBS_DIMS, N_ACTIONS)
         batches = [buffer.sample(batch_size, rng) for _ in range(rounds + 5)]
         times = []
         for k, batch in enumerate(batches):
@@ -106,20 +111,20 @@ def paper_rounds_ms(torch_step: bool, rounds: int = 100, seed: int = 0,
     """Median milliseconds of one paper-recipe update round (3 agents, a batch of ``batch_size`` each, soft
     actions, clipping 0.5) over ``rounds`` rounds after 5 warm-up rounds, and all critic weights at
     the end (flat). ``torch_step``: take the optimizer steps with torch's ``optimizer.step()``
-    instead of :func:`~maddpg_lite.maddpg.adam_step`; ``agent_threads``: see :class:`~maddpg_lite.config.Config`."""
+    instead of :func:`~maddpg_lite.fast.adam_step`; ``agent_threads``: see :class:`~maddpg_lite.config.Config`."""
     from unittest import mock
 
-    from . import maddpg as maddpg_module
+    from . import fast
     from .env import N_ACTIONS, OBS_DIMS
 
     torch.set_num_threads(1)  # as the trainer runs (Config.threads)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     buffer = random_buffer(20_000, rng)
-    m = maddpg_module.MADDPG(OBS_DIMS, N_ACTIONS, action_mode="soft", grad_clip=0.5, agent_threads=agent_threads)
-    step = (lambda optimizer, params: optimizer.step()) if torch_step else maddpg_module.adam_step
+    m = fast.FastMADDPG(OBS_DIMS, N_ACTIONS, action_mode="soft", grad_clip=0.5, agent_threads=agent_threads)
+    step = (lambda optimizer, params: optimizer.step()) if torch_step else fast.adam_step
     times = []
-    with mock.patch.object(maddpg_module, "adam_step", step):
+    with mock.patch.object(fast, "adam_step", step):
         for k in range(rounds + 5):
             batches = buffer.sample_many(len(OBS_DIMS), batch_size, rng)
             start = time.perf_counter()
@@ -146,7 +151,7 @@ def side_by_side(repeats: int, first: str, run_first, second: str, run_second) -
 
 
 def bench_optimizer_step(repeats: int) -> int:
-    """Paper-recipe update rounds with :func:`~maddpg_lite.maddpg.adam_step` against torch's ``optimizer.step()``."""
+    """Paper-recipe update rounds with :func:`~maddpg_lite.fast.adam_step` against torch's ``optimizer.step()``."""
     return side_by_side(repeats, "adam_step_ms", lambda: paper_rounds_ms(False),
                         "torch_step_ms", lambda: paper_rounds_ms(True))
 
@@ -155,19 +160,60 @@ def bench_agent_threads(repeats: int) -> int:
     """Paper-recipe update rounds with the agents on two threads against the plain loop (one thread),
     on batches of 1024 (the recipes'), 768, 512 and 256 (the lessons' quick mode). The threads are used
     here on every batch size, to show where they pay: the trainer uses them from
-    :data:`~maddpg_lite.maddpg.MIN_THREADED_ROWS` rows on."""
+    :data:`~maddpg_lite.fast.MIN_THREADED_ROWS` rows on."""
     from unittest import mock
 
-    from . import maddpg as maddpg_module
+    from . import fast
 
     def threaded(batch_size: int):
-        with mock.patch.object(maddpg_module, "MIN_THREADED_ROWS", 1):
+        with mock.patch.object(fast, "MIN_THREADED_ROWS", 1):
             return paper_rounds_ms(False, agent_threads=2, batch_size=batch_size)
 
     for batch_size in (1024, 768, 512, 256):
         print(json.dumps({"batch_size": batch_size}), flush=True)
-        side_by_side(repeats, "agent_threads2_ms", lambda: threaded(batch_size),
-                     "agent_threads1_ms", lambda: paper_rounds_ms(False, agent_threads=1, batch_size=batch_size))
+        side_by_side(repeats, "agent_threads2_ms", functools.partial(threaded, batch_size),
+                     "agent_threads1_ms",
+                     functools.partial(paper_rounds_ms, False, agent_threads=1, batch_size=batch_size))
+    return 0
+
+
+def recipe_rounds_ms(recipe: str, plain: bool, rounds: int = 100, seed: int = 0,
+                     batch_size: int = 1024) -> tuple[float, torch.Tensor]:
+    """Median milliseconds of one update round of ``recipe`` (``"book"``: one batch, one-hot actions;
+    ``"paper"``: a batch per agent, soft actions, clipping 0.5) over ``rounds`` rounds after 5 warm-up
+    rounds, by the plain :class:`~maddpg_lite.maddpg.MADDPG` or by the trainer's
+    :class:`~maddpg_lite.fast.FastMADDPG` (2 agent threads, as ``Config``), and all weights at the end."""
+    from .env import N_ACTIONS, OBS_DIMS
+    from .fast import FastMADDPG
+    from .maddpg import MADDPG
+
+    torch.set_num_threads(1)  # as the trainer runs (Config.threads)
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    buffer = random_buffer(20_000, rng)
+    kwargs = dict(action_mode="soft", grad_clip=0.5) if recipe == "paper" else {}
+    m = MADDPG(OBS_DIMS, N_ACTIONS, **kwargs) if plain else FastMADDPG(OBS_DIMS, N_ACTIONS, agent_threads=2, **kwargs)
+    times = []
+    for k in range(rounds + 5):
+        if recipe == "paper":
+            batch = buffer.sample_many(len(OBS_DIMS), batch_size, rng)
+        else:
+            batch = buffer.sample(batch_size, rng)
+        start = time.perf_counter()
+        m.update(batch)
+        if k >= 5:
+            times.append(1000 * (time.perf_counter() - start))
+    weights = [p.detach().flatten() for net in m.actors + m.critics + m.target_actors + m.target_critics
+               for p in net.parameters()]
+    return statistics.median(times), torch.cat(weights)
+
+
+def bench_plain_vs_fast(repeats: int) -> int:
+    """Update rounds of the plain MADDPG against the trainer's FastMADDPG, both recipes, batches of 1024."""
+    for recipe in ("book", "paper"):
+        print(json.dumps({"recipe": recipe}), flush=True)
+        side_by_side(repeats, "fast_ms", functools.partial(recipe_rounds_ms, recipe, plain=False),
+                     "plain_ms", functools.partial(recipe_rounds_ms, recipe, plain=True))
     return 0
 
 
@@ -192,7 +238,8 @@ def bench_preset(name: str, repeats: int) -> int:
                           "ms_per_round_incl_env": round(1000 * walls[-1] / max(rounds, 1), 2),
                           "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}),
               flush=True)
-    print(json.dumps({"preset": name, "run_wall_s": round(statistics.median(walls), 1), "repeats": repeats}), flush=True)
+    median = round(statistics.median(walls), 1)
+    print(json.dumps({"preset": name, "run_wall_s": median, "repeats": repeats}), flush=True)
     return 0
 
 
@@ -204,9 +251,13 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", default=None, choices=list(PRESETS),
                         help="time full runs of this recipe instead (e.g. paper); nothing else is measured")
     parser.add_argument("--optimizer-step", action="store_true",
-                        help="instead: paper-recipe update rounds with maddpg.adam_step against torch's optimizer.step()")
+                        help="instead: paper-recipe update rounds with fast.adam_step against torch's optimizer.step()")
     parser.add_argument("--agent-threads", action="store_true",
-                        help="instead: paper-recipe update rounds with the agents on 2 threads against 1 (Config.agent_threads)")
+                        help="instead: paper-recipe update rounds with the agents on 2 threads against 1 "
+                             "(Config.agent_threads)")
+    parser.add_argument("--plain-vs-fast", action="store_true",
+                        help="instead: update rounds of the plain MADDPG against the trainer's FastMADDPG, "
+                             "both recipes")
     parser.add_argument("--adapter", action="store_true",
                         help="instead: steps/s of maddpg_lite.games.Mpe2VecGame (50 games) against bare mpe2 "
                              "stepping of the same games, for each game of the paper")
@@ -217,6 +268,8 @@ def main(argv=None) -> int:
         return bench_optimizer_step(args.repeats)
     if args.agent_threads:
         return bench_agent_threads(args.repeats)
+    if args.plain_vs_fast:
+        return bench_plain_vs_fast(args.repeats)
     if args.adapter:
         from .games import PAPER_SCENARIOS, adapter_speed
 

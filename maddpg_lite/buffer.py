@@ -7,6 +7,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from .shapes import as_action_dims
+
 
 class Batch(NamedTuple):
     """A sample of B joint transitions for N agents (agent i with A_i actions)."""
@@ -15,7 +17,7 @@ class Batch(NamedTuple):
     """Per agent ``(B, obs_dim_i)``: together they are x = (o_1..o_N)."""
     actions: torch.Tensor | list[torch.Tensor]
     """The actions that were taken (one-hots, or soft samples): ``(B, N, A)`` when every agent
-    has A actions, else a list of N per-agent ``(B, A_i)`` (:func:`maddpg_lite.maddpg.per_agent`
+    has A actions, else a list of N per-agent ``(B, A_i)`` (:func:`maddpg_lite.shapes.per_agent`
     gives the list in both cases)."""
     rewards: torch.Tensor
     """``(B, N)``."""
@@ -31,15 +33,14 @@ class ReplayBuffer:
     One transition is one row of a single float32 table, ``(o_1..o_N, o'_1..o'_N, a, r, done)``
     side by side; ``obs[i]``, ``next_obs[i]`` (``(capacity, obs_dim_i)``; agents may differ),
     ``actions`` (``(capacity, N, A)``, or a list of per-agent ``(capacity, A_i)`` when the agents'
-    action sizes differ), ``rewards`` and ``dones`` (``(capacity, N)``) are views of its columns. Sampling then reads each transition from one place in memory instead of nine,
+    action sizes differ), ``rewards`` and ``dones`` (``(capacity, N)``) are views of its columns.
+    Sampling then reads each transition from one place in memory instead of nine,
     which matters once the buffer is far larger than the CPU's caches (10^6 rows in the paper's
     recipe). Nothing is stored as Python objects; ``add`` writes a block of rows at once.
     """
 
     def __init__(self, capacity: int, obs_dims, n_actions):
         """``n_actions``: A (every agent) or the per-agent sizes ``(A_1..A_N)``."""
-        from .maddpg import as_action_dims
-
         self.capacity = capacity
         n = len(obs_dims)
         self.action_dims = as_action_dims(n_actions, n)

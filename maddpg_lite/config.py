@@ -15,6 +15,8 @@ import os
 import textwrap
 from dataclasses import dataclass, field
 
+from .games import check_game
+
 QUICK_ENV_VAR = "MADDPG_LITE_QUICK"
 """Set this environment variable to 1 to shrink long training runs (the test suite does)."""
 
@@ -95,7 +97,7 @@ class Config:
     threads: int = 1
     """torch CPU threads; 1 is fastest for these small networks and keeps runs bit-reproducible."""
     agent_threads: int = 2
-    """Threads that run the agents' parts of an update round side by side (the target actors' soft samples, then each agent's critic and actor steps). Each agent's part touches only its own networks and every operation still runs on one thread, so any value gives the loop's numbers up to float rounding (to the bit on the machines measured: python -m maddpg_lite.bench --agent-threads says whether the weights agree); 2 uses both cores of a 2-core machine, 1 is the plain loop. Batches under 768 rows (maddpg.MIN_THREADED_ROWS) always take the plain loop: there the threads cost more than they save."""
+    """Threads that run the agents' parts of an update round side by side (the target actors' soft samples, then each agent's critic and actor steps). Each agent's part touches only its own networks and every operation still runs on one thread, so any value gives the loop's numbers up to float rounding (to the bit on the machines measured: python -m maddpg_lite.bench --agent-threads says whether the weights agree); 2 uses both cores of a 2-core machine, 1 is the plain loop. Batches under 768 rows (fast.MIN_THREADED_ROWS) always take the plain loop: there the threads cost more than they save."""
     action_mode: str = "one-hot"
     """"one-hot": the straight-through hard sample is the action (the book). "soft": the soft Gumbel-softmax sample itself is the action, a continuous force as in the MADDPG paper's code (acting, evaluation, actor loss and target actions all use soft samples)."""
     game_kwargs: dict = field(default_factory=dict)
@@ -135,8 +137,6 @@ class Config:
             raise ValueError(f"grad_clip must be a finite number >= 0, got grad_clip={self.grad_clip!r}")
         if not isinstance(self.game_kwargs, dict):
             raise ValueError(f"game_kwargs must be a dict of keyword arguments, got game_kwargs={self.game_kwargs!r}")
-        from .games import check_game  # the game knows its own keywords
-
         check_game(self.scenario, self.backend, self.action_mode, self.game_kwargs, self.episode_length)
         if self.episodes % self.num_envs:
             raise ValueError(f"episodes must be a multiple of num_envs={self.num_envs}, got episodes={self.episodes}")
@@ -192,3 +192,11 @@ def field_docs(cls=Config) -> dict[str, str]:
         if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
             docs[node.target.id] = nxt.value.value
     return docs
+
+
+def env_kwargs(config) -> dict:
+    """The game ``config`` asks for, as keyword arguments of
+    :func:`~maddpg_lite.games.make_vec_game` (and of :func:`~maddpg_lite.evaluation.evaluate`): scenario, backend,
+    episode length, action mode and ``game_kwargs``."""
+    return {"scenario": config.scenario, "backend": config.backend, "max_cycles": config.episode_length,
+            "action_mode": config.action_mode, **config.game_kwargs}

@@ -34,9 +34,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .paths import REPO_ROOT
 from .training import _OneLineParser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 README = ROOT / "README.md"
 NOTEBOOKS = ROOT / "notebooks"
 GUIDE = NOTEBOOKS / "exercises" / "README.md"

@@ -25,6 +25,7 @@ import torch
 
 from .functional import sample_gumbel
 from .games import DEFAULT_MAX_CYCLES, DEFAULT_SCENARIO, adversary_mask, make_vec_game, metric_groups
+from .shapes import action_indices
 
 EVAL_SEED = 1_000_000
 """First evaluation seed; far from the training environments' seeds."""
@@ -53,8 +54,6 @@ def largest_difference(measured, recorded, path: str = "") -> tuple[str, float]:
 
 def greedy_policy(maddpg):
     """``obs -> (K, N)`` integer actions: each actor's argmax (decentralized execution)."""
-    from .maddpg import action_indices
-
     return lambda obs: action_indices(maddpg.act(obs, explore=False))
 
 
@@ -91,7 +90,10 @@ class SoftPolicy:
 
     def __call__(self, obs):
         k = len(next(iter(obs.values())) if isinstance(obs, dict) else obs[0])
-        drawn = None if self.noise is None else len(self.noise if isinstance(self.noise, torch.Tensor) else self.noise[0])
+        if self.noise is None:
+            drawn = None
+        else:
+            drawn = len(self.noise if isinstance(self.noise, torch.Tensor) else self.noise[0])
         if drawn != k or self.t >= self.steps:
             self.reset(range(k))  # not reset by its caller: seeds 0..K-1, still reproducible
         t = self.t
@@ -278,11 +280,3 @@ def baselines(episodes: int = 1000, seed: int = EVAL_SEED, env_kwargs: dict | No
     """The same measurements for a uniformly random and a no-op policy."""
     return {"random": evaluate(random_policy(0), episodes, seed, env_kwargs=env_kwargs),
             "noop": evaluate(noop_policy(), episodes, seed, env_kwargs=env_kwargs)}
-
-
-def env_kwargs(config) -> dict:
-    """The game ``config`` asks for, as keyword arguments of
-    :func:`~maddpg_lite.games.make_vec_game` (and of :func:`evaluate`): scenario, backend,
-    episode length, action mode and ``game_kwargs``."""
-    return {"scenario": config.scenario, "backend": config.backend, "max_cycles": config.episode_length,
-            "action_mode": config.action_mode, **config.game_kwargs}

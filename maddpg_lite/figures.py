@@ -1,4 +1,5 @@
-"""Remake every picture in figures/: ``python -m maddpg_lite.figures`` (about a minute on the 2-core CPU: it trains the full default run).
+"""Remake every picture in figures/: ``python -m maddpg_lite.figures`` (about a minute on the 2-core CPU:
+it trains the full default run).
 
 * ``returns.png``: the full default run (seed 0) with the random and no-op baselines;
   its numbers go to ``results.json`` (the README quotes them from there);
@@ -20,9 +21,8 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -31,13 +31,15 @@ from . import plots, pretrained, scene, widgets  # noqa: E402
 from .config import Config  # noqa: E402
 from .env import AGENTS, RATE_LABELS  # noqa: E402
 from .evaluation import EVAL_SEED, random_policy  # noqa: E402
+from .paths import REPO_ROOT
 from .plots import plot_returns  # noqa: E402
 from .training import train  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 FIGURES = ROOT / "figures"
 README = ROOT / "README.md"
-BEGIN = "<!-- results: written by `python -m maddpg_lite.figures` from figures/results.json and maddpg_lite/data; do not edit by hand -->"
+BEGIN = ("<!-- results: written by `python -m maddpg_lite.figures` from figures/results.json and maddpg_lite/data; "
+         "do not edit by hand -->")
 END = "<!-- end of results -->"
 
 
@@ -80,10 +82,11 @@ def results_markdown(run: dict, study: dict, paper: dict | None, six: dict | Non
     for label, returns, rates in rows:
         lines.append(f"| {label} | " + " | ".join(f"{returns[a]:+.2f}" for a in AGENTS) + " | "
                      + " | ".join(_pct(rates[k]) for k in RATE_LABELS) + " |")
-    hedging = [(label, h) for label, h in [("trained", run["hedging"]), ("random", run["baselines"]["random"]["hedging"])]]
+    hedging = [("trained", run["hedging"]), ("random", run["baselines"]["random"]["hedging"])]
     lines += ["", "Where the adversary ends, on average over the same episodes (distance to the target / the decoy / "
               "the midpoint between them): " + "; ".join(
-                  f"{label} {h['adversary_to_target']:.2f} / {h['adversary_to_decoy']:.2f} / {h['adversary_to_midpoint']:.2f}"
+                  f"{label} {h['adversary_to_target']:.2f} / {h['adversary_to_decoy']:.2f} / "
+                  f"{h['adversary_to_midpoint']:.2f}"
                   for label, h in hedging) + "."]
     summary = study["summary"]
     seeds = study["seeds"]
@@ -105,7 +108,7 @@ def results_markdown(run: dict, study: dict, paper: dict | None, six: dict | Non
                                   for key in RATE_LABELS) + " |")
     lines += ["", "Paired by seed (the same seed's runs, so the spread between seeds cancels), mean difference "
               "of returns with its 95% confidence interval:", ""]
-    for role, other in [("adversary_0", "agent_0"), ("agent_0", "adversary_0")]:
+    for role, _ in [("adversary_0", "agent_0"), ("agent_0", "adversary_0")]:
         for fixed in ("maddpg", "ddpg"):
             d = paired_difference(study, role, fixed)
             who = "adversary" if role == "adversary_0" else "good agents"
@@ -153,12 +156,14 @@ def results_markdown(run: dict, study: dict, paper: dict | None, six: dict | Non
         lines += [
             "",
             "**The paper's six games** (`python -m maddpg_lite.six_games`: MADDPG and independent DDPG with the book's "
-            f"recipe, 5000 episodes, seeds {six['seeds'][0]}-{six['seeds'][-1]}; mean over seeds [95% interval]; random "
+            f"recipe, 5000 episodes, seeds {six['seeds'][0]}-{six['seeds'][-1]}; mean over seeds [95% interval]; "
+            "random "
             "and no-op policies on the same 1000 fixed episodes; the last column names a method only where the two "
             f"intervals do not overlap; {six['runs_finished']} of {six['runs_planned']} runs, "
             f"{six['cpu_minutes']:.0f} CPU-minutes of training):",
             "",
-            "![Mean return per team on the six games, MADDPG and DDPG with 95% intervals, random and no-op](figures/six_games.png)",
+            "![Mean return per team on the six games, MADDPG and DDPG with 95% intervals, random and no-op]"
+            "(figures/six_games.png)",
             "",
             six_table(six).rstrip("\n"),
         ]
@@ -226,7 +231,8 @@ def main(argv=None) -> int:
     s = result.summary
     save(plot_returns(result.history, s["baselines"], title="MADDPG on simple_adversary (5000 episodes, seed 0)"),
          "returns.png", out)
-    results = {k: s[k] for k in ("final_returns", "final_returns_std", "deception", "hedging", "baselines", "eval_episodes",
+    results = {k: s[k] for k in ("final_returns", "final_returns_std", "deception", "hedging", "baselines",
+                                 "eval_episodes",
                                  "env_steps", "update_rounds", "wall_seconds", "config")}
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print("wrote", out / "results.json")

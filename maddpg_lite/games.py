@@ -401,7 +401,8 @@ def spread_metrics(game: Mpe2VecGame) -> dict[str, np.ndarray]:
 def tag_metrics(game: Mpe2VecGame) -> dict[str, np.ndarray]:
     """Predator-prey (simple_tag), per slot ``(K,)``: ``catches``, the number of (adversary,
     good agent) pairs colliding now by mpe2's rule (centres closer than 0.075 + 0.05): each
-    such pair adds +10 to every adversary's reward and -10 to the caught agent's. The paper's "touches per episode" is its sum over the
+    such pair adds +10 to every adversary's reward and -10 to the caught agent's. The paper's "touches per
+    episode" is its sum over the
     steps of an episode."""
     agents, _ = game.positions()
     world = game.worlds[0]

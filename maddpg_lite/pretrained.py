@@ -14,11 +14,12 @@ from pathlib import Path
 
 import torch
 
-from .config import PRESETS, Config
-from .evaluation import REPLAY_TOLERANCE, env_kwargs, evaluate, largest_difference
+from . import paths
+from .config import PRESETS, Config, env_kwargs
+from .evaluation import REPLAY_TOLERANCE, evaluate, largest_difference
 from .maddpg import MADDPG, perturb_weights
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = paths.DATA_DIR
 
 RECIPES = {
     "maddpg_seed0": dict(seed=0, centralized=True),
@@ -92,8 +93,7 @@ def perturbation_study(size: float, draws: int, names=tuple(RECIPES)) -> dict[st
         for seed in range(draws):
             state = MADDPG.read_checkpoint(path(name))
             perturb_weights(state, size, seed)
-            agent = MADDPG(**state["shape"], **state.get("hyper", {}))
-            agent.load_weights(path(name), state)
+            agent = MADDPG.from_checkpoint(state, path(name))
             rec, measured = replay(name, agent)
             worst[name] = max(worst[name], largest_difference(measured, rec), key=lambda d: d[1])
     return worst

@@ -293,7 +293,7 @@ def animate_episodes(policies: dict, seed: int = 0, interval: int = 200, panel_s
 
     def show_frame(t: int):
         # move the artists draw_scene made: patches[2:5] agents, lines trails, texts[2:5] agent labels
-        for ax, (title, run), fixed in zip(axes, scenes.items(), landmark_boxes):
+        for ax, (title, _), fixed in zip(axes, scenes.items(), landmark_boxes):
             pos = paths[title][t]
             away = np.abs(pos).max(axis=1) > lim - AGENT_SIZE / 2  # (3,) mostly out of the view
             shown = np.where(away[:, None], pos * (edge / np.abs(pos).max(axis=1, keepdims=True)), pos)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .env import AGENTS, N_ACTIONS, _ACTION_TO_U, _DAMPING, _DT, _SENSITIVITY
+from .env import _ACTION_TO_U, _DAMPING, _DT, _SENSITIVITY, AGENTS
 from .evaluation import EVAL_SEED, evaluate
 
 GOOD_STRATEGIES = ("rush", "split", "stay")
@@ -57,7 +57,8 @@ class ScriptedTeam:
         if good not in GOOD_STRATEGIES:
             raise ValueError(f"unknown good-agent strategy {good!r}; choose one of {', '.join(GOOD_STRATEGIES)}")
         if adversary not in ADVERSARY_STRATEGIES:
-            raise ValueError(f"unknown adversary strategy {adversary!r}; choose one of {', '.join(ADVERSARY_STRATEGIES)}")
+            raise ValueError(f"unknown adversary strategy {adversary!r}; "
+                             f"choose one of {', '.join(ADVERSARY_STRATEGIES)}")
         self.good, self.adversary, self.seed = good, adversary, seed
         self.velocity = None  # (K, 3, 2)
         self.pick = None  # (K,) the random adversary's landmark
@@ -84,7 +85,8 @@ class ScriptedTeam:
                 goals[1] = np.where(keep[:, None], target, decoy)
                 # agent_1 computes the same pairing from its own view; here the geometry is shared
                 other_lm0, other_lm1, other_target = a1[:, 2:4], a1[:, 4:6], a1[:, 0:2]
-                other_decoy = np.where(np.all(np.isclose(other_lm0, other_target), axis=1)[:, None], other_lm1, other_lm0)
+                on_lm0 = np.all(np.isclose(other_lm0, other_target), axis=1)[:, None]
+                other_decoy = np.where(on_lm0, other_lm1, other_lm0)
                 goals[2] = np.where(keep[:, None], other_decoy, other_target)
         landmarks = adv[:, 0:4].reshape(k, 2, 2)
         if self.adversary == "follow":
@@ -140,6 +142,7 @@ def best_replies(rows: list[dict], adversary_reward: str) -> dict:
     (pure-strategy) equilibrium of this small table."""
     table = {(r["good"], r["adversary"]): r for r in rows if r["adversary_reward"] == adversary_reward}
     good = {a: max(GOOD_STRATEGIES, key=lambda g: table[(g, a)]["good_return"]) for a in ADVERSARY_STRATEGIES}
-    adversary = {g: max((a for a in ADVERSARY_STRATEGIES if a != "oracle"), key=lambda a: table[(g, a)]["adversary_return"])
+    adversary = {g: max((a for a in ADVERSARY_STRATEGIES if a != "oracle"),
+                        key=lambda a, g=g: table[(g, a)]["adversary_return"])
                  for g in GOOD_STRATEGIES}
     return {"good": good, "adversary": adversary}

@@ -32,10 +32,13 @@ import torch
 from tqdm.auto import tqdm
 
 from .buffer import ReplayBuffer
-from .config import PRESETS, Config, field_docs
-from .evaluation import baselines, env_kwargs, evaluate
+from .config import PRESETS, Config, env_kwargs, field_docs
+from .evaluation import baselines, evaluate
+from .fast import FastMADDPG
 from .games import make_vec_game, metric_groups
-from .maddpg import MADDPG, action_indices
+from .maddpg import MADDPG
+from .paths import write_atomically, write_text
+from .shapes import action_indices
 
 
 @dataclasses.dataclass
@@ -75,7 +78,7 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
     game = env_kwargs(config)  # scenario, backend, action mode and the game's keywords, for training and evaluation
     env = make_vec_game(num_envs=config.num_envs, **game)
     agents, action_dims = env.agents, env.action_dims
-    maddpg = MADDPG.from_config(config, env.obs_dims, action_dims)
+    maddpg = FastMADDPG.from_config(config, env.obs_dims, action_dims)  # the plain MADDPG's round, faster
     if init_from is not None:
         maddpg.load_weights(init_from)
     obs = env.reset(seeds=training_env_seeds(config))
@@ -107,7 +110,8 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
                     buffer.add(obs, actions, rewards * config.reward_scale, next_obs, dones)
                     stored = config.num_envs
                 else:  # a game that ended earlier is frozen until the next reset: store nothing for it
-                    buffer.add([o[running] for o in obs], _rows(actions, running), rewards[running] * config.reward_scale,
+                    buffer.add([o[running] for o in obs], _rows(actions, running),
+                               rewards[running] * config.reward_scale,
                                [o[running] for o in next_obs], dones[running])
                     stored = int(running.sum())
                 obs = next_obs
@@ -185,12 +189,6 @@ def _rows(actions, keep: np.ndarray):
     return actions[keep] if isinstance(actions, np.ndarray) else [a[keep] for a in actions]
 
 
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def history_csv(history: list[dict], columns) -> str:
     """CSV text of the chosen columns; returns with 4 decimals, so equal runs give equal bytes."""
     buf = io.StringIO()
@@ -205,9 +203,9 @@ def write_history(history: list[dict], out: Path, agents, groups: dict) -> None:
     """history.csv (each agent's mean return) and one ``<group>.csv`` per metric group in
     ``out`` (each replaced whole, never half-written)."""
     out.mkdir(parents=True, exist_ok=True)
-    _write_text(out / "history.csv", history_csv(history, ["episode", *agents]))
+    write_text(out / "history.csv", history_csv(history, ["episode", *agents]))
     for group, keys in groups.items():
-        _write_text(out / f"{group}.csv", history_csv(history, ["episode", *keys]))
+        write_text(out / f"{group}.csv", history_csv(history, ["episode", *keys]))
 
 
 def output_names(groups: dict) -> list[str]:
@@ -221,14 +219,13 @@ def write_outputs(result: TrainResult, out: Path) -> None:
 
     s = result.summary
     write_history(result.history, out, s["agents"], s["metric_groups"])
-    _write_text(out / "summary.json", json.dumps(result.summary, indent=2) + "\n")
+    write_text(out / "summary.json", json.dumps(result.summary, indent=2) + "\n")
     result.maddpg.save(out / "checkpoint.pt", config=result.summary["config"],
                        final_returns=result.summary["final_returns"],
                        eval_episodes=result.summary["eval_episodes"])
     fig = plot_returns(result.history, s["baselines"], agents=s["agents"], adversaries=s["adversaries"],
                        title=f"{'MADDPG' if s['config']['centralized'] else 'DDPG'} on {s['scenario']}")
-    fig.savefig(out / "returns.png.tmp.png", dpi=120, bbox_inches="tight")
-    (out / "returns.png.tmp.png").replace(out / "returns.png")
+    write_atomically(out / "returns.png", lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight"))
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -300,7 +297,8 @@ def build_parser(prog: str = "python -m maddpg_lite.train") -> argparse.Argument
     parser.add_argument("--preset", default="book", choices=list(PRESETS),
                         help="a named recipe (maddpg_lite.config.PRESETS); the flags above override it (default: book)")
     parser.add_argument("--out", default=None, metavar="DIR",
-                        help="output folder (default: runs/maddpg-seedS, or runs/ddpg-seedS; with a preset other than book, runs/PRESET-maddpg-seedS; on another game, runs/SCENARIO-maddpg-seedS)")
+                        help="output folder (default: runs/maddpg-seedS, or runs/ddpg-seedS; with a preset other "
+                             "than book, runs/PRESET-maddpg-seedS; on another game, runs/SCENARIO-maddpg-seedS)")
     parser.add_argument("--checkpoint", default=None, metavar="PATH",
                         help="start from the networks of this checkpoint.pt")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")

@@ -226,7 +226,8 @@ def running_lab(workdir: Path, start_timeout: float = 90.0):
                 break
             except (urllib.error.URLError, ConnectionError, OSError):
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not answer within {start_timeout:.0f} s:\n{lab.log_tail()}")
+                    raise RuntimeError(f"JupyterLab did not answer within {start_timeout:.0f} s:\n{lab.log_tail()}") \
+                        from None
                 time.sleep(0.25)
         yield lab
     finally:

@@ -23,10 +23,25 @@ import re
 import time
 
 import pytest
-
-from browser import (ENABLE_HINT, NOTEBOOKS, VIEWPORT, BrowserCheckFailed, NotebookSpec, chromium_browser,
-                     env_number, exercise_explorer, explorer_locator, explorer_tau, fail, requirements_problem,
-                     run_notebooks, running_lab, screenshot, screenshot_dir, student_notebooks)
+from browser import (
+    ENABLE_HINT,
+    NOTEBOOKS,
+    VIEWPORT,
+    BrowserCheckFailed,
+    NotebookSpec,
+    chromium_browser,
+    env_number,
+    exercise_explorer,
+    explorer_locator,
+    explorer_tau,
+    fail,
+    requirements_problem,
+    run_notebooks,
+    running_lab,
+    screenshot,
+    screenshot_dir,
+    student_notebooks,
+)
 
 SWITCH = os.environ.get("MADDPG_LITE_BROWSER", "")
 MISSING = requirements_problem()

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from maddpg_lite.env import AGENTS
-from maddpg_lite.env import DECEPTION_KEYS
+from maddpg_lite.env import AGENTS, DECEPTION_KEYS
 from maddpg_lite.evaluation import evaluate, noop_policy, random_policy
 from maddpg_lite.maddpg import MADDPG
 from maddpg_lite.training import main
@@ -168,8 +167,8 @@ def test_checkpoint_flag_starts_from_those_networks(cli_run, summary, tmp_path, 
 def small_checkpoint(tmp_path_factory):
     """A checkpoint of another shape, written by the CLI itself (--hidden-dim 32)."""
     out = tmp_path_factory.mktemp("h32")
-    code = main(["--episodes", "10", "--num-envs", "10", "--hidden-dim", "32", "--eval-episodes", "1", "--final-eval-episodes", "1",
-                 "--no-progress", "--out", str(out)])
+    code = main(["--episodes", "10", "--num-envs", "10", "--hidden-dim", "32", "--eval-episodes", "1",
+                 "--final-eval-episodes", "1", "--no-progress", "--out", str(out)])
     assert code == 0
     return out / "checkpoint.pt"
 
@@ -263,3 +262,15 @@ def test_bad_flag_in_a_fresh_process(tmp_path):
     proc = run_cli("--gumbel-tau", "-1", "--out", str(out))
     assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, "gumbel_tau", "-1")
     assert_untouched(out, files)
+
+
+def test_the_command_file_cannot_replace_the_function():
+    """``maddpg_lite.train`` is the function; the file behind ``python -m maddpg_lite.train`` refuses to
+    be imported, which would put a module in the function's place on the package."""
+    import importlib
+
+    import maddpg_lite
+
+    with pytest.raises(ImportError, match="python -m maddpg_lite.train"):
+        importlib.import_module("maddpg_lite.train")
+    assert callable(maddpg_lite.train) and maddpg_lite.train.__module__ == "maddpg_lite.training"

@@ -7,8 +7,17 @@ import numpy as np
 import pytest
 import torch
 
-from maddpg_lite.env import (AGENTS, DECEPTION_KEYS, EPISODE_LENGTH, N_ACTIONS, OBS_DIMS, ON_LANDMARK_DISTANCE,
-                             VecSimpleAdversary, check_game_kwargs, make_env)
+from maddpg_lite.env import (
+    AGENTS,
+    DECEPTION_KEYS,
+    EPISODE_LENGTH,
+    N_ACTIONS,
+    OBS_DIMS,
+    ON_LANDMARK_DISTANCE,
+    VecSimpleAdversary,
+    check_game_kwargs,
+    make_env,
+)
 from maddpg_lite.evaluation import EVAL_SEED, evaluate, greedy_policy, noop_policy, random_policy
 from maddpg_lite.maddpg import MADDPG
 
@@ -73,7 +82,8 @@ def test_soft_mode_plays_integer_and_one_hot_actions_like_the_discrete_game():
         env.reset()
     for _ in range(EPISODE_LENGTH):
         actions = rng.integers(N_ACTIONS, size=(5, 3))
-        a, b, c = discrete.step(actions), soft.step(np.eye(N_ACTIONS, dtype=np.float32)[actions]), soft_int.step(actions)
+        one_hot = np.eye(N_ACTIONS, dtype=np.float32)[actions]
+        a, b, c = discrete.step(actions), soft.step(one_hot), soft_int.step(actions)
         assert all(np.array_equal(a[0][n], b[0][n]) and np.array_equal(a[0][n], c[0][n]) for n in AGENTS)
         assert np.array_equal(a[1], b[1]) and np.array_equal(a[1], c[1])
     with pytest.raises(ValueError, match="action_mode=one-hot"):

@@ -7,10 +7,21 @@ import math
 import pytest
 import torch
 
-from maddpg_lite.estimators import (compare_estimators, corner_gradients, corner_values, cubic_critic,
-                                    exact_gradient, linear_critic, mlp_critic, objective, score_function_samples,
-                                    score_function_variance, straight_through_limit,
-                                    straight_through_mean_two_actions, straight_through_samples)
+from maddpg_lite.estimators import (
+    compare_estimators,
+    corner_gradients,
+    corner_values,
+    cubic_critic,
+    exact_gradient,
+    linear_critic,
+    mlp_critic,
+    objective,
+    score_function_samples,
+    score_function_variance,
+    straight_through_limit,
+    straight_through_mean_two_actions,
+    straight_through_samples,
+)
 from maddpg_lite.functional import sample_gumbel
 
 torch.set_num_threads(1)  # tiny tensors: one thread is fastest on a shared 2-core machine

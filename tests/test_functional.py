@@ -7,8 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from maddpg_lite.functional import (critic_target, gumbel_softmax, gumbel_softmax_sample, onehot_from_logits,
-                                    sample_gumbel, soft_update)
+from maddpg_lite.functional import (
+    critic_target,
+    gumbel_softmax,
+    gumbel_softmax_sample,
+    onehot_from_logits,
+    sample_gumbel,
+    soft_update,
+)
 
 torch.set_num_threads(1)  # tiny networks: one thread is fastest on a shared 2-core machine
 

@@ -9,8 +9,16 @@ import numpy as np
 import pytest
 
 from maddpg_lite.env import VecSimpleAdversary
-from maddpg_lite.games import (ACTION_MODES, PAPER_SCENARIOS, SCENARIOS, Mpe2VecGame, VecGame, adapter_speed,
-                               make_vec_game, scenario_keywords)
+from maddpg_lite.games import (
+    ACTION_MODES,
+    PAPER_SCENARIOS,
+    SCENARIOS,
+    Mpe2VecGame,
+    VecGame,
+    adapter_speed,
+    make_vec_game,
+    scenario_keywords,
+)
 
 SEEDS = [0, 7]
 

@@ -1,22 +1,20 @@
 """The MADDPG paper's ingredients, each an option whose default is the book's recipe: soft
 actions, per-tensor gradient clipping, a batch per agent, the presets and the game keywords."""
 
-import copy
 import dataclasses
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_maddpg import B, N, make_batch, make_maddpg, params
 
-from maddpg_lite.config import PAPER, PRESETS, Config, preset
+from maddpg_lite.config import PRESETS, Config, preset
 from maddpg_lite.env import N_ACTIONS, OBS_DIMS
 from maddpg_lite.evaluation import SoftPolicy, as_policy, evaluate, team_policy
 from maddpg_lite.functional import sample_gumbel
 from maddpg_lite.maddpg import ACTOR_LOGIT_PENALTY, clip_grad_per_tensor
 from maddpg_lite.training import build_parser, config_from_args, main, train
-
-from test_maddpg import B, N, make_batch, make_maddpg, params
 
 torch.set_num_threads(1)
 
@@ -33,18 +31,29 @@ def test_clip_grad_per_tensor_is_tensorflows_clip_by_norm_on_each_tensor():
     assert small.grad.norm() == pytest.approx(0.5)
 
 
-def test_update_steps_with_clipped_gradients(monkeypatch):
-    import maddpg_lite.maddpg as maddpg_module
+@pytest.mark.parametrize("fast", [False, True])
+def test_update_steps_with_clipped_gradients(fast, monkeypatch):
+    """Every optimizer step of the update round sees clipped gradients: the plain MADDPG's
+    (optimizer.step) and the trainer's FastMADDPG's (fast.adam_step)."""
+    import maddpg_lite.fast as fast_module
 
-    m = make_maddpg(grad_clip=0.01)
+    m = make_maddpg(grad_clip=0.01, **({"cls": fast_module.FastMADDPG} if fast else {}))
     seen = []
-    original = maddpg_module.adam_step
+    if fast:
+        original = fast_module.adam_step
 
-    def step(optimizer, params):  # every optimizer step of the update round sees clipped gradients
-        seen.extend(float(p.grad.norm()) for p in params)
-        return original(optimizer, params)
+        def step(optimizer, params):
+            seen.extend(float(p.grad.norm()) for p in params)
+            return original(optimizer, params)
 
-    monkeypatch.setattr(maddpg_module, "adam_step", step)
+        monkeypatch.setattr(fast_module, "adam_step", step)
+    else:
+        for optimizer in m.critic_optimizers + m.actor_optimizers:
+            def step(optimizer=optimizer, original=optimizer.step):
+                seen.extend(float(p.grad.norm()) for g in optimizer.param_groups for p in g["params"])
+                return original()
+
+            monkeypatch.setattr(optimizer, "step", step)
     m.update(make_batch())
     assert len(seen) == 2 * 3 * 6 and max(seen) <= 0.01 * (1 + 1e-5)  # 3 critics, 3 actors, 6 tensors each
 
@@ -56,7 +65,8 @@ def test_per_agent_batches_update_agent_i_from_batch_i_only():
     a.update([make_batch(0), make_batch(1), make_batch(2)])
     torch.manual_seed(0)
     b.update([make_batch(0), make_batch(5), make_batch(6)])  # agent 0's batch is the same
-    assert all(torch.equal(x, y) for x, y in zip(params([a.actors[0], a.critics[0]]), params([b.actors[0], b.critics[0]])))
+    agent_0 = [params([m.actors[0], m.critics[0]]) for m in (a, b)]
+    assert all(torch.equal(x, y) for x, y in zip(*agent_0))
     assert not torch.equal(params([a.critics[1]])[0], params([b.critics[1]])[0])
 
 
@@ -147,7 +157,8 @@ def test_presets_name_the_recipes_field_by_field():
     assert factorial == {(a, r) for a in ("one-hot", "soft") for r in ("distance", "squared")}
     for name in PRESETS:  # the factorial's recipes differ from the paper's in those two fields only
         if name != "book":
-            diff = {f.name for f in dataclasses.fields(Config) if getattr(preset(name), f.name) != getattr(paper, f.name)}
+            diff = {f.name for f in dataclasses.fields(Config)
+                    if getattr(preset(name), f.name) != getattr(paper, f.name)}
             assert diff <= {"action_mode", "game_kwargs"}
     with pytest.raises(ValueError, match="unknown preset 'papr'"):
         preset("papr")
@@ -183,7 +194,7 @@ TINY = dict(episodes=40, num_envs=10, minimal_size=200, batch_size=64, update_in
 def test_a_tiny_paper_run_learns_soft_and_is_reproducible(tmp_path):
     config = preset("paper", **TINY)
     a = train(config, tmp_path / "a", progress=False)
-    b = train(config, tmp_path / "b", progress=False)
+    train(config, tmp_path / "b", progress=False)
     assert (tmp_path / "a" / "history.csv").read_bytes() == (tmp_path / "b" / "history.csv").read_bytes()
     assert a.summary["update_rounds"] > 0
     stored = a.buffer.actions[: len(a.buffer)]

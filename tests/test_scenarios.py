@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_cli import run_main  # main(argv) in this process: (exit code, stdout, stderr)
 
 from maddpg_lite import MADDPG, pretrained
 from maddpg_lite.buffer import ReplayBuffer
@@ -16,7 +17,6 @@ from maddpg_lite.config import Config
 from maddpg_lite.games import PAPER_SCENARIOS, Mpe2VecGame, adversary_mask, scenario_module
 from maddpg_lite.maddpg import per_agent
 from maddpg_lite.training import output_names, train
-from test_cli import run_main  # main(argv) in this process: (exit code, stdout, stderr)
 
 torch.set_num_threads(1)
 
@@ -107,7 +107,8 @@ def test_per_agent_action_sizes_in_maddpg_and_the_buffer():
 
 
 def test_shipped_checkpoints_load_in_both_shape_forms(tmp_path):
-    """Checkpoints store n_actions=5 (one number) as before; a MADDPG built with per-agent sizes (5, 5, 5) loads them."""
+    """Checkpoints store n_actions=5 (one number) as before; a MADDPG built with per-agent sizes (5, 5, 5)
+    loads them."""
     path = pretrained.path("maddpg_seed0")
     state = MADDPG.read_checkpoint(path)
     assert state["shape"]["n_actions"] == 5

@@ -16,9 +16,15 @@ from maddpg_lite import N_ACTIONS, VecSimpleAdversary, make_env  # noqa: E402
 from maddpg_lite.env import AGENT_SIZE, AGENTS, LANDMARK_SIZE  # noqa: E402
 from maddpg_lite.evaluation import noop_policy, random_policy  # noqa: E402
 from maddpg_lite.plots import AGENT_COLORS  # noqa: E402
-from maddpg_lite.scene import (VIEW_REACH, animate_episodes, draw_info_flow, draw_scene,  # noqa: E402
-                               rollout_scenes, save_gif, scene_of)
-
+from maddpg_lite.scene import (  # noqa: E402
+    VIEW_REACH,
+    animate_episodes,
+    draw_info_flow,
+    draw_scene,
+    rollout_scenes,
+    save_gif,
+    scene_of,
+)
 
 # an animation that a test checks without playing it warns when it is garbage-collected
 pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")

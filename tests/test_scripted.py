@@ -5,8 +5,7 @@ import pytest
 
 from maddpg_lite.env import _ACTION_TO_U
 from maddpg_lite.evaluation import evaluate
-from maddpg_lite.scripted import (ADVERSARY_STRATEGIES, GOOD_STRATEGIES, ScriptedTeam, best_replies, payoff_table,
-                                  steer)
+from maddpg_lite.scripted import ADVERSARY_STRATEGIES, GOOD_STRATEGIES, ScriptedTeam, best_replies, payoff_table, steer
 
 
 def test_steer_moves_towards_the_goal_and_brakes():
@@ -45,7 +44,8 @@ def test_payoff_table_and_best_replies():
     for g in GOOD_STRATEGIES:
         for a in ADVERSARY_STRATEGIES:
             assert by[("distance", g, a)]["good_return"] == by[("squared", g, a)]["good_return"]
-    assert by[("distance", "rush", "random")]["adversary_return"] != by[("squared", "rush", "random")]["adversary_return"]
+    rush = [by[(reward, "rush", "random")]["adversary_return"] for reward in ("distance", "squared")]
+    assert rush[0] != rush[1]
     replies = best_replies(rows, "distance")
     assert set(replies["good"]) == set(ADVERSARY_STRATEGIES) and set(replies["adversary"]) == set(GOOD_STRATEGIES)
     for a, g in replies["good"].items():  # a best reply really is the best in its column

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from maddpg_lite import Config, N_ACTIONS, pretrained, train
+from maddpg_lite import N_ACTIONS, Config, pretrained, train
 
 torch.set_num_threads(1)
 NO_UPDATES = dict(episodes=40, num_envs=10, minimal_size=10_000, batch_size=64, buffer_size=2000,
@@ -51,3 +51,20 @@ def test_explore_eps_one_gives_uniform_actions_where_the_actors_are_confident():
 def test_bad_values_are_refused_by_name(field, value):
     with pytest.raises(ValueError, match=field):
         Config(**{field: value})
+
+
+def test_train_builds_its_game_once_and_the_networks_from_its_sizes(monkeypatch):
+    """A Config goes down the layers: train() builds the training game from it once (training), asks
+    it for its sizes and builds the networks from them; MADDPG never builds a game of its own."""
+    import maddpg_lite.maddpg as maddpg_module
+    import maddpg_lite.training as training
+
+    built = []
+    real = training.make_vec_game
+    monkeypatch.setattr(training, "make_vec_game", lambda **kw: built.append(kw) or real(**kw))
+    monkeypatch.setattr(maddpg_module, "make_vec_game", lambda **kw: pytest.fail("MADDPG built a game"))
+    config = Config(episodes=20, num_envs=10, minimal_size=100, batch_size=32, eval_interval=20, eval_episodes=2,
+                    final_eval_episodes=2)
+    result = train(config, progress=False)
+    assert len(built) == 1 and built[0]["num_envs"] == config.num_envs
+    assert result.maddpg.obs_dims == (8, 10, 10) and result.summary["update_rounds"] > 0

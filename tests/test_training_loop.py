@@ -100,7 +100,7 @@ def loop(maddpg, buffer, env, config, rng, *, mistake=None):
     for episode in range(config.episodes if mistake == "episodes_as_rounds" else config.episodes // K):
         if episode and mistake not in ("reset_observation_as_next", "no_reset"):
             obs = list(env.reset().values())
-        for t in range(25 if mistake == "hardcoded_length" else config.episode_length):
+        for _ in range(25 if mistake == "hardcoded_length" else config.episode_length):
             actions = maddpg.act(obs, explore=mistake != "greedy")
             next_obs, rewards, terminated, truncated = env.step(actions.argmax(-1))
             next_obs = list(next_obs.values())

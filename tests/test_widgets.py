@@ -14,8 +14,15 @@ import pytest
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from maddpg_lite.widgets import (EXPLORER_DPI, PANEL_TAUS, explorer_stats, grad_tradeoff, gumbel_explorer,
-                                 straight_through_grad_variance, tau_panel_figure)
+from maddpg_lite.widgets import (
+    EXPLORER_DPI,
+    PANEL_TAUS,
+    explorer_stats,
+    grad_tradeoff,
+    gumbel_explorer,
+    straight_through_grad_variance,
+    tau_panel_figure,
+)
 
 LESSON_03 = Path(__file__).resolve().parent.parent / "notebooks" / "03_gumbel_softmax.ipynb"
 
