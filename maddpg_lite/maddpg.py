@@ -348,10 +348,15 @@ class MADDPG:
                     centralized=self.centralized)
 
     def save(self, path, targets: bool = True, critics: bool = True, **extra) -> None:
-        """Write actors, critics and (unless ``targets=False``, which halves the file) the
-        target networks to ``path``; not the optimizers. ``critics=False`` keeps the actors
-        only (enough to act and be measured, not to train on). ``extra`` (e.g. the config,
-        evaluation returns) is stored alongside."""
+        """Write :meth:`checkpoint` to ``path`` (atomically)."""
+        state = self.checkpoint(targets, critics, **extra)
+        write_atomically(path, lambda tmp: torch.save(state, tmp))
+
+    def checkpoint(self, targets: bool = True, critics: bool = True, **extra) -> dict:
+        """The one checkpoint format (what :meth:`save` writes and :meth:`load` reads): actors, critics
+        and (unless ``targets=False``, which halves the file) the target networks; not the optimizers.
+        ``critics=False`` keeps the actors only (enough to act and be measured, not to train on).
+        ``extra`` (e.g. the config, evaluation returns) is stored alongside."""
         state = {
             "shape": self._shape(),
             "hyper": dict(gamma=self.gamma, tau=self.tau, gumbel_tau=self.gumbel_tau, action_mode=self.action_mode),
@@ -363,7 +368,7 @@ class MADDPG:
         if targets and critics:
             state["target_actors"] = [net.state_dict() for net in self.target_actors]
             state["target_critics"] = [net.state_dict() for net in self.target_critics]
-        write_atomically(path, lambda tmp: torch.save(state, tmp))
+        return state
 
     @staticmethod
     def read_checkpoint(path) -> dict:

@@ -38,7 +38,7 @@ from .config import PRESETS, Config, env_kwargs, quick_mode
 from .env import DECEPTION_KEYS, HEDGING_KEYS
 from .evaluation import baselines, evaluate, team_policy
 from .maddpg import MADDPG
-from .runner import finished, save_run, write_json  # noqa: F401 - save_run: paper.save_run as before
+from .runner import METHODS, finished, save_run, write_json  # noqa: F401 - save_run: paper.save_run as before
 from .study import _round, mean_ci, train_job
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "paper"
@@ -46,8 +46,6 @@ QUICK_DIR = Path("runs") / "paper_quick"
 
 RECIPES = ("book", "paper-onehot-distance", "paper-onehot", "paper-distance", "paper")
 """The study's recipes, names of :data:`~maddpg_lite.config.PRESETS`."""
-METHODS = {"maddpg": True, "ddpg": False}
-"""Method name -> ``Config.centralized``."""
 SEEDS = tuple(range(5))
 QUICK_SEEDS = (0,)
 QUICK_OVERRIDES = dict(episodes=100, minimal_size=500, batch_size=128, buffer_size=5000, eval_interval=50,

@@ -2,8 +2,9 @@
 :mod:`~maddpg_lite.six_games`), on this machine or on a Dask cluster.
 
 A job is a plain dict (``{"name", "method", "seed", ..., "config"}``) and a study's ``run_job`` a
-pure function of it: it trains one run and returns the run's record, with the actors' weights under
-``"actor_state"``; it writes nothing. :func:`run_jobs` hands the jobs, longest first, to any
+pure function of it: it trains one run and returns the run's record, with its actors-only checkpoint
+(:meth:`MADDPG.checkpoint <maddpg_lite.maddpg.MADDPG.checkpoint>`, the one format) under ``"checkpoint"``;
+it writes nothing. :func:`run_jobs` hands the jobs, longest first, to any
 ``concurrent.futures`` executor and calls ``save(record)`` here, in the command's process, as each
 result arrives; :func:`run_study` saves each run in a folder (:func:`save_run`: ``<name>.pt`` then
 ``<name>.json``, each written to a temporary file and renamed, so a run counts as finished once its
@@ -39,7 +40,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import importlib
 import json
 import logging
 import math
@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
+from .paths import write_atomically, write_text
 
 CLUSTER_INSTALL = "pip install -r requirements-cluster.txt"
 """What to install for ``--scheduler`` (dask and distributed, pinned)."""
@@ -95,23 +96,19 @@ class Outcome:
     workers: int = 1
 
 
+METHODS = {"maddpg": True, "ddpg": False}
+"""The methods every study compares: name -> ``Config.centralized`` (MADDPG's critics see everyone,
+independent DDPG's only their own agent)."""
+
+
 # ----- in a worker ------------------------------------------------------------------------------
-THREADED_ROWS_MODULES = ("maddpg", "fast")
-"""Where the package keeps ``MIN_THREADED_ROWS``, the batch size from which an update round spreads
-the agents over threads (:attr:`~maddpg_lite.config.Config.agent_threads`)."""
-
-
 def agents_on_one_thread() -> None:
     """In a worker process: update the agents in the plain loop whatever ``Config.agent_threads``
-    says (same numbers). The workers already keep the cores busy; two threads in each would only
-    compete for them."""
-    for name in THREADED_ROWS_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ImportError:
-            continue
-        if hasattr(module, "MIN_THREADED_ROWS"):
-            module.MIN_THREADED_ROWS = math.inf
+    says (the same numbers up to float rounding; :data:`maddpg_lite.fast.MIN_THREADED_ROWS`). The
+    workers already keep the cores busy; two threads in each would only compete for them."""
+    from . import fast
+
+    fast.MIN_THREADED_ROWS = math.inf
 
 
 def one_thread() -> None:
@@ -314,27 +311,20 @@ def round_floats(x, digits: int = 4):
 
 def write_json(path: Path, data, digits: int | None = 4) -> None:
     """``data`` as indented JSON, floats rounded to ``digits`` (None: exact), written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data if digits is None else round_floats(data, digits), indent=1) + "\n")
-    tmp.replace(path)
+    write_text(path, json.dumps(data if digits is None else round_floats(data, digits), indent=1) + "\n")
 
 
 def save_run(record: dict, folder: Path, digits: int | None = 4) -> None:
-    """``<name>.pt`` (actors only, from ``record["actor_state"]``) then ``<name>.json`` (the rest,
-    floats rounded to ``digits``; None keeps them exact): a run counts as finished once its JSON exists.
-    Each file is written to a temporary name and renamed. ``record`` is left as it is."""
+    """``<name>.pt`` (the run's actors-only checkpoint, ``record["checkpoint"]``) then ``<name>.json``
+    (the rest, floats rounded to ``digits``; None keeps them exact): a run counts as finished once its
+    JSON exists. Each file is written atomically. ``record`` is left as it is."""
     import torch
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     record = dict(record)
-    state = record.pop("actor_state")
-    # the layout of MADDPG.save(..., critics=False): MADDPG.load reads it
-    checkpoint = {"shape": state["shape"], "hyper": {"action_mode": state["action_mode"]},
-                  "actors": state["actors"], "extra": {"name": record["name"]}}
-    tmp = folder / f"{record['name']}.pt.tmp"
-    torch.save(checkpoint, tmp)
-    tmp.replace(folder / f"{record['name']}.pt")
+    checkpoint = record.pop("checkpoint")
+    write_atomically(folder / f"{record['name']}.pt", lambda tmp: torch.save(checkpoint, tmp))
     write_json(folder / f"{record['name']}.json", record, digits)
 
 

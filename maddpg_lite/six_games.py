@@ -36,7 +36,7 @@ import numpy as np
 from . import paper, runner
 from .config import Config, env_kwargs, quick_mode
 from .evaluation import baselines, evaluate
-from .runner import write_json
+from .runner import METHODS, write_json
 from .study import _round, mean_ci, train_job
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "six_games"
@@ -47,8 +47,6 @@ GAMES = {"simple_speaker_listener_v4": "cooperative communication", "simple_spre
          "simple_push_v3": "keep-away", "simple_adversary_v3": "physical deception",
          "simple_tag_v3": "predator-prey", "simple_crypto_v3": "covert communication"}
 """The paper's six games: mpe2 scenario -> the paper's name, in the paper's order."""
-METHODS = {"maddpg": True, "ddpg": False}
-"""Method name -> ``Config.centralized``."""
 SEEDS = (0, 1, 2)
 QUICK_SEEDS = (0,)
 RECIPE = dict(eval_interval=250)

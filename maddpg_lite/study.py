@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from . import runner
 from .config import Config, quick_mode
@@ -43,8 +42,8 @@ from .env import AGENTS, DECEPTION_KEYS, HEDGING_KEYS, RATE_LABELS, VecSimpleAdv
 from .evaluation import EVAL_SEED, evaluate, noop_policy, random_policy, team_policy
 from .maddpg import MADDPG
 from .plots import smooth
+from .runner import METHODS, job_cost  # noqa: F401 - job_cost: longest first
 from .runner import agents_on_one_thread as _agents_on_one_thread  # noqa: F401 - the study workers' rule, as before
-from .runner import job_cost  # noqa: F401 - longest first
 from .runner import round_floats as _round
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -53,8 +52,6 @@ QUICK_DIR = Path("runs") / "study_quick"
 RUNS_FOLDER = "study_runs"
 """Where in the output folder each run is saved as it finishes (:func:`run_study`), for resuming."""
 
-METHODS = {"maddpg": True, "ddpg": False}
-"""Method name -> ``Config.centralized``."""
 SEEDS = tuple(range(10))
 QUICK_SEEDS = (0, 1)
 QUICK_OVERRIDES = dict(episodes=100, minimal_size=500, batch_size=128, eval_interval=50, eval_episodes=50,
@@ -157,18 +154,10 @@ def measure(policy, episodes: int, seed: int = EVAL_SEED) -> dict:
             "distances": median_distances(result["env"]), "episodes": episodes}
 
 
-def actors_only(state: dict) -> MADDPG:
-    """A MADDPG whose actors hold the weights of a run's ``"actor_state"`` (:func:`run_job`:
-    ``{"shape", "action_mode", "actors"}``) or of its actors-only checkpoint (``{"shape", "hyper",
-    "actors", ...}``); its critics are untouched, so it can act but not learn."""
-    hyper = state["hyper"] if "hyper" in state else {"action_mode": state["action_mode"]}
-    shape = state["shape"]
-    actions = shape["action_dims"] if "action_dims" in shape else shape["n_actions"]
-    agent = MADDPG(shape["obs_dims"], actions, hidden_dim=shape["hidden_dim"], centralized=shape["centralized"],
-                   **hyper)
-    for net, weights in zip(agent.actors, state["actors"], strict=True):
-        net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
-    return agent
+def actors_only(checkpoint: dict) -> MADDPG:
+    """The MADDPG of a run's actors-only checkpoint (``record["checkpoint"]`` of :func:`run_job`, or its
+    ``.pt`` file): its critics are untouched, so it can act but not learn."""
+    return MADDPG.from_checkpoint(checkpoint)
 
 
 # ----- one training run per worker ------------------------------------------------------------
@@ -181,7 +170,7 @@ def train_job(job: dict, measure_fn, keys) -> dict:
     """Train one job (in a worker process) and measure its MADDPG with ``measure_fn(maddpg,
     config)``. A pure function of the job: it writes nothing and returns the run record (the job's
     ``keys``, config, agents, final measurement, history, update rounds, times), with the actors'
-    weights under ``"actor_state"`` (:func:`maddpg_lite.runner.save_run` writes them to the ``.pt``
+    actors-only checkpoint under ``"checkpoint"`` (:func:`maddpg_lite.runner.save_run` writes it to the ``.pt``
     file where the command runs). Every study trains its runs with it: :func:`run_job` here, and
     those of :mod:`maddpg_lite.paper` and :mod:`maddpg_lite.six_games`."""
     from .training import train
@@ -194,8 +183,7 @@ def train_job(job: dict, measure_fn, keys) -> dict:
               "final": measure_fn(result.maddpg, config), "history": result.history,
               "update_rounds": result.summary["update_rounds"],
               "wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
-    record["actor_state"] = {"shape": result.maddpg._shape(), "action_mode": config.action_mode,
-                             "actors": [net.state_dict() for net in result.maddpg.actors]}
+    record["checkpoint"] = result.maddpg.checkpoint(critics=False, name=job["name"])
     return record
 
 
@@ -208,9 +196,9 @@ def run_job(job: dict) -> dict:
 
     Returns:
         ``{"name", "method", "seed", "config", "agents", "adversaries", "final" (see :func:`measure`),
-        "history", "update_rounds", "wall_seconds", "cpu_seconds", "actor_state",
+        "history", "update_rounds", "wall_seconds", "cpu_seconds", "checkpoint",
         "episodes_to_threshold"}``, all picklable (:func:`maddpg_lite.runner.save_run` writes
-        ``"actor_state"`` to the run's ``.pt`` file, the rest to its JSON).
+        ``"checkpoint"`` to the run's ``.pt`` file, the rest to its JSON).
     """
     record = train_job(job, final_measure, ("name", "method", "seed"))
     history = record["history"]
@@ -316,7 +304,7 @@ def run_study(seeds=SEEDS, overrides=None, workers: int | None = None, log=print
         raise runner.RunnerError(f"{len(missing)} of {len(jobs)} runs failed ("
                                  + "; ".join(f"{name}: {failed.get(name, 'not trained')}" for name in missing)
                                  + f"), and the results need them all{kept}")
-    agents = {job["name"]: actors_only(runs[job["name"]]["actor_state"]) if folder is None
+    agents = {job["name"]: actors_only(runs[job["name"]]["checkpoint"]) if folder is None
               else MADDPG.load(Path(folder) / f"{job['name']}.pt") for job in jobs}
     rows = []
     for seed in seeds:

@@ -19,7 +19,7 @@ pytest.importorskip("distributed", reason="needs dask distributed: pip install -
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from maddpg_lite import paper, runner, six_games, study  # noqa: E402
+from maddpg_lite import fast, paper, runner, six_games, study  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(episodes=100, minimal_size=500, batch_size=64, buffer_size=5000, eval_interval=50, eval_episodes=10,
@@ -48,10 +48,7 @@ def quick(monkeypatch):
         monkeypatch.setattr(module, "QUICK_OVERRIDES", TINY)
     monkeypatch.setattr(study, "QUICK_SEEDS", (0,))
     # a worker thread in this process (the last test) sets the workers' rule; this process gets its own back
-    for name in runner.THREADED_ROWS_MODULES:
-        module = sys.modules.get(f"maddpg_lite.{name}")
-        if module is not None and hasattr(module, "MIN_THREADED_ROWS"):
-            monkeypatch.setattr(module, "MIN_THREADED_ROWS", module.MIN_THREADED_ROWS)
+    monkeypatch.setattr(fast, "MIN_THREADED_ROWS", fast.MIN_THREADED_ROWS)
 
 
 COMMANDS = {

@@ -97,7 +97,7 @@ def test_a_job_is_a_pure_function_that_writes_nothing(straight, tmp_path, monkey
     again, first = (json.loads((f / f"{name}.json").read_text()) for f in (tmp_path / "again", folder))
     timings = ("wall_seconds", "cpu_seconds")
     assert {k: v for k, v in again.items() if k not in timings} == {k: v for k, v in first.items() if k not in timings}
-    assert "actor_state" in record  # save_run leaves the record as it was
+    assert "checkpoint" in record  # save_run leaves the record as it was
 
 
 def test_shipped_markdown_table_is_the_json_tables():

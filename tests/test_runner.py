@@ -23,7 +23,7 @@ def fake_job(job: dict) -> dict:
     if job.get("die"):
         os.kill(os.getpid(), signal.SIGKILL)
     return {"name": job["name"], "seed": job["seed"], "wall_seconds": 0.01, "pid": os.getpid(),
-            "actor_state": {"shape": {"obs_dims": [1]}, "action_mode": "one-hot", "actors": []}}
+            "checkpoint": {"shape": {"obs_dims": [1]}, "actors": []}}
 
 
 def jobs(n: int, **extra) -> list[dict]:
@@ -38,7 +38,7 @@ def test_in_this_process_longest_first_and_saved_as_they_come(tmp_path):
     assert (outcome.finished, outcome.planned, outcome.workers) == (3, 3, 1)
     assert runner.finished_names(tmp_path) == {"run0", "run1", "run2"}
     record = json.loads((tmp_path / "run1.json").read_text())
-    assert record["pid"] == os.getpid() and "actor_state" not in record
+    assert record["pid"] == os.getpid() and "checkpoint" not in record
     assert not list(tmp_path.glob("*.tmp"))
     assert log[0] == "0 runs finished before, 3 to train now on this process"
     # a second call trains nothing; a new job of the same study is the only one trained
