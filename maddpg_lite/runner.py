@@ -45,6 +45,7 @@ import logging
 import math
 import multiprocessing
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -370,6 +371,18 @@ def run_study(folder: Path, all_jobs: list[dict], fn, *, workers: int | None = N
             raise Stopped(f"stopped, {exc}: {saved} of {len(planned)} runs saved in {folder}; "
                           "run the command again to resume") from None
     return Outcome(trained, failed, len(finished_names(folder) & planned), len(planned), engine.workers)
+
+
+def train_missing(prog: str, folder: Path, jobs: list[dict], fn, args, log=print, describe=None) -> dict | int:
+    """A study command's training step: :func:`run_study` with the command's ``--workers`` and
+    ``--scheduler``; the ``{name: error}`` of the jobs that failed, or, when the runs could not be
+    trained (no scheduler, the cluster went away), the exit status after one line naming why."""
+    try:
+        return run_study(folder, jobs, fn, workers=args.workers, scheduler=args.scheduler, log=log,
+                         describe=describe).failed
+    except RunnerError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return exc.status
 
 
 def add_arguments(parser) -> None:

@@ -341,12 +341,10 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     failed = {}
     if not args.table_only:
-        try:
-            failed = runner.run_study(out / "runs", jobs(games, seeds, QUICK_OVERRIDES if quick else None), run_job,
-                                      workers=args.workers, scheduler=args.scheduler, log=log, describe=describe).failed
-        except runner.RunnerError as exc:
-            print(f"{parser.prog}: {exc}", file=sys.stderr)
-            return exc.status
+        planned = jobs(games, seeds, QUICK_OVERRIDES if quick else None)
+        failed = runner.train_missing(parser.prog, out / "runs", planned, run_job, args, log, describe)
+        if isinstance(failed, int):
+            return failed
     table = _round(build_table(out / "runs", games, seeds))  # as the JSON keeps it
     paths = write_outputs(table, out, None if (quick or args.out) else FIGURE)
     log(table_markdown(table))
