@@ -33,7 +33,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import runner
+from . import paths, runner
 from .config import PRESETS, Config, env_kwargs, quick_mode
 from .env import DECEPTION_KEYS, HEDGING_KEYS
 from .evaluation import baselines, evaluate, team_policy
@@ -41,7 +41,7 @@ from .maddpg import MADDPG
 from .runner import METHODS, finished, save_run, write_json  # noqa: F401 - save_run: paper.save_run as before
 from .study import _round, mean_ci, train_job
 
-DATA_DIR = Path(__file__).resolve().parent / "data" / "paper"
+DATA_DIR = paths.DATA_DIR / "paper"
 QUICK_DIR = Path("runs") / "paper_quick"
 
 RECIPES = ("book", "paper-onehot-distance", "paper-onehot", "paper-distance", "paper")

@@ -33,15 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paper, runner
+from . import paper, paths, runner
 from .config import Config, env_kwargs, quick_mode
 from .evaluation import baselines, evaluate
 from .runner import METHODS, write_json
 from .study import _round, mean_ci, train_job
 
-DATA_DIR = Path(__file__).resolve().parent / "data" / "six_games"
+DATA_DIR = paths.DATA_DIR / "six_games"
 QUICK_DIR = Path("runs") / "six_games_quick"
-FIGURE = Path(__file__).resolve().parents[1] / "figures" / "six_games.png"
+FIGURE = paths.FIGURES_DIR / "six_games.png"
 
 GAMES = {"simple_speaker_listener_v4": "cooperative communication", "simple_spread_v3": "cooperative navigation",
          "simple_push_v3": "keep-away", "simple_adversary_v3": "physical deception",

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import runner
+from . import paths, runner
 from .config import Config, quick_mode
 from .env import AGENTS, DECEPTION_KEYS, HEDGING_KEYS, RATE_LABELS, VecSimpleAdversary
 from .evaluation import EVAL_SEED, evaluate, noop_policy, random_policy, team_policy
@@ -46,8 +46,8 @@ from .runner import METHODS, job_cost  # noqa: F401 - job_cost: longest first
 from .runner import agents_on_one_thread as _agents_on_one_thread  # noqa: F401 - the study workers' rule, as before
 from .runner import round_floats as _round
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-FIGURES_DIR = Path(__file__).resolve().parent.parent / "figures"
+DATA_DIR = paths.DATA_DIR
+FIGURES_DIR = paths.FIGURES_DIR
 QUICK_DIR = Path("runs") / "study_quick"
 RUNS_FOLDER = "study_runs"
 """Where in the output folder each run is saved as it finishes (:func:`run_study`), for resuming."""
@@ -522,11 +522,12 @@ def main(argv=None) -> int:
     parser.add_argument("--replot", action="store_true",
                         help="only redraw the figures from the result files in --out (no training)")
     parser.add_argument("--figures", type=Path, default=None,
-                        help="folder for the study_*.png figures (default: figures/, or --out in quick mode)")
+                        help="folder for the study_*.png figures (default: figures/; --out when --out is given "
+                             "or in quick mode, so a study elsewhere never overwrites the shipped figures)")
     args = parser.parse_args(argv)
     quick = quick_mode()
     out = args.out or (QUICK_DIR if quick else DATA_DIR)
-    figures = args.figures or (out if quick else FIGURES_DIR)
+    figures = args.figures or (out if (quick or args.out) else FIGURES_DIR)
     overrides = QUICK_OVERRIDES if quick else {}
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     if args.workers is not None and args.workers < 1:

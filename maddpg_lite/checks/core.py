@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import paths
+
 SEED = 0
 """Every checker seeds torch with this inside ``torch.random.fork_rng``: verdicts are
 repeatable and the caller's random stream is left untouched."""
@@ -35,7 +37,7 @@ N_DRAWS = 20_000
 Z_MAX = 5.0
 """A statistic may sit at most this many standard errors from the reference's."""
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_DIR = str(paths.PACKAGE_DIR)
 """maddpg_lite/: tracebacks name the line of the student's code outside it (and outside torch)."""
 _TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__))
 
@@ -456,7 +458,7 @@ def _match_mistake(got: np.ndarray, variants, default_hint: str, atol: float = 1
 
 
 # ----- the instructor guide's table ---------------------------------------------------------------
-GUIDE = os.path.join(os.path.dirname(_PACKAGE_DIR), "notebooks", "exercises", "README.md")
+GUIDE = str(paths.EXERCISES_DIR / "README.md")
 """The instructor guide, notebooks/exercises/README.md of the checkout."""
 ANSWERS_BEGIN, ANSWERS_END = "<!-- BEGIN ANSWERS: python -m maddpg_lite.checks --answers -->", "<!-- END ANSWERS -->"
 
