@@ -123,8 +123,6 @@ class FastMADDPG(MADDPG):
             raise ValueError(f"agent_threads must be a whole number >= 1, got agent_threads={agent_threads!r}")
         self.agent_threads = agent_threads
         # parameter lists made once: walking a module's parameters costs more than the small steps on them
-        self._actor_params = [list(net.parameters()) for net in self.actors]
-        self._critic_params = [list(net.parameters()) for net in self.critics]
         self._target_params = [p for net in self.target_actors + self.target_critics for p in net.parameters()]
         self._source_params = [p for net in self.actors + self.critics for p in net.parameters()]
 
@@ -145,7 +143,7 @@ class FastMADDPG(MADDPG):
             next_of = [self._target_actions(batch.next_obs, threaded)] * self.n_agents
         noise = [sample_gumbel((len(b.obs[i]), a)) for i, (b, a) in enumerate(zip(batches, self.action_dims))]
         if not threaded:
-            losses = [(self._critic_step(i, batches[i], next_of[i]), self._actor_step(i, batches[i], noise[i]))
+            losses = [(self.critic_step(i, batches[i], next_of[i]), self.actor_step(i, batches[i], noise[i]))
                       for i in range(self.n_agents)]
         else:
             losses = self._steps_side_by_side(batches, next_of, noise)
@@ -163,28 +161,8 @@ class FastMADDPG(MADDPG):
         with torch.no_grad():  # (grad mode is per thread)
             return gumbel_softmax(self.target_actors[j](next_obs_j), self.gumbel_tau, hard=False, gumbel=gumbel)
 
-    def _critic_step(self, i: int, batch: Batch, next_actions) -> float:
-        loss = self.critic_loss(i, batch, next_actions)
-        self.critic_optimizers[i].zero_grad()
-        loss.backward()
-        self._step(self.critic_optimizers[i], self._critic_params[i])
-        return loss.item()
-
-    def _actor_step(self, i: int, batch: Batch, gumbel: torch.Tensor) -> float:
-        critic_params = self._critic_params[i]
-        for p in critic_params:
-            p.requires_grad_(False)
-        try:
-            loss = self.actor_loss(i, batch, gumbel)
-            self.actor_optimizers[i].zero_grad()
-            loss.backward()
-            self._step(self.actor_optimizers[i], self._actor_params[i])
-        finally:
-            for p in critic_params:
-                p.requires_grad_(True)
-        return loss.item()
-
-    def _step(self, optimizer: torch.optim.Adam, params: list) -> None:
+    def optimizer_step(self, optimizer: torch.optim.Adam, params: list) -> None:
+        """:meth:`MADDPG.optimizer_step` with the fused clipping and :func:`adam_step`."""
         if self.grad_clip > 0:
             clip_grad_per_tensor(params, self.grad_clip)
         adam_step(optimizer, params)
@@ -194,11 +172,11 @@ class FastMADDPG(MADDPG):
         pool takes tasks in order, all critic steps first, and actor step i waits for critic step
         i: 3 agents on 2 threads take three steps' time instead of four (two agents' two steps)."""
         pool = _thread_pool(self.agent_threads)
-        critic = [pool.submit(self._critic_step, i, batch_of[i], next_of[i]) for i in range(self.n_agents)]
+        critic = [pool.submit(self.critic_step, i, batch_of[i], next_of[i]) for i in range(self.n_agents)]
 
         def actor_step(i: int) -> float:
             critic[i].result()  # critic i is updated first, as in the loop
-            return self._actor_step(i, batch_of[i], noise[i])
+            return self.actor_step(i, batch_of[i], noise[i])
 
         actor = [pool.submit(actor_step, i) for i in range(self.n_agents)]
         losses = _results(critic + actor)

@@ -24,7 +24,7 @@ from .config import env_kwargs, weight_perturbation
 from .functional import critic_target, gumbel_softmax, onehot_from_logits, sample_gumbel
 from .games import make_vec_game
 from .paths import write_atomically
-from .shapes import action_indices, as_action_dims, per_agent  # noqa: F401  (action_indices: re-exported)
+from .shapes import as_action_dims, per_agent
 
 ACTOR_LOGIT_PENALTY = 1e-3
 """Weight of ``mean(logits^2)`` in the actor loss: keeps the logits, hence the Gumbel-softmax, from saturating."""

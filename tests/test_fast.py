@@ -85,7 +85,7 @@ def threads_of_steps(m: MADDPG, monkeypatch) -> list[str]:
     import threading
 
     names = []
-    for step in ("_critic_step", "_actor_step"):
+    for step in ("critic_step", "actor_step"):
         original = getattr(m, step)
 
         def spy(*args, original=original):
@@ -169,7 +169,7 @@ def test_on_threads_actor_step_i_starts_only_after_critic_step_i_has_ended(threa
 
     m = make_maddpg(agent_threads=3)
     events = []
-    critic_step, actor_step = m._critic_step, m._actor_step
+    critic_step, actor_step = m.critic_step, m.actor_step
 
     def slow_critic_step(i, *args):
         if i == 0:
@@ -182,8 +182,8 @@ def test_on_threads_actor_step_i_starts_only_after_critic_step_i_has_ended(threa
         events.append(("actor starts", i))
         return actor_step(i, *args)
 
-    monkeypatch.setattr(m, "_critic_step", slow_critic_step)
-    monkeypatch.setattr(m, "_actor_step", recorded_actor_step)
+    monkeypatch.setattr(m, "critic_step", slow_critic_step)
+    monkeypatch.setattr(m, "actor_step", recorded_actor_step)
     m.update(make_batch())
     assert sorted(events) == sorted([("critic done", i) for i in range(N)] + [("actor starts", i) for i in range(N)])
     for i in range(N):
