@@ -17,12 +17,13 @@ from .functional import (
     sample_gumbel,
     soft_update,
 )
+from .i18n import language, set_language
 from .maddpg import MADDPG
 from .training import TrainResult, train
 
 __all__ = [
     "AGENTS", "Batch", "Config", "MADDPG", "N_ACTIONS", "OBS_DIMS", "ON_LANDMARK_DISTANCE", "ReplayBuffer",
     "TrainResult", "VecSimpleAdversary", "baselines", "critic_target", "evaluate", "gumbel_softmax",
-    "gumbel_softmax_sample", "make_env", "noop_policy", "onehot_from_logits", "quick_mode", "random_policy",
-    "sample_gumbel", "soft_update", "team_policy", "train",
+    "gumbel_softmax_sample", "language", "make_env", "noop_policy", "onehot_from_logits", "quick_mode", "random_policy",
+    "sample_gumbel", "set_language", "soft_update", "team_policy", "train",
 ]

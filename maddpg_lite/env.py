@@ -30,6 +30,8 @@ from __future__ import annotations
 import numpy as np
 from gymnasium.utils import seeding
 
+from .i18n import N_, Labels
+
 AGENTS = ("adversary_0", "agent_0", "agent_1")
 """Agent names in mpe2's order; index 0 is the adversary."""
 OBS_DIMS = (8, 10, 10)
@@ -62,11 +64,13 @@ _ACTION_TO_U = np.array([[0.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0,
 DECEPTION_KEYS = ("good_on_target", "all_landmarks_covered", "adversary_on_target", "adversary_closer_to_target",
                   "good_success", "adversary_success")
 """The rates of :meth:`VecSimpleAdversary.deception_flags`, read at the last step."""
-RATE_LABELS = {"good_on_target": "good agent on target", "all_landmarks_covered": "both landmarks split",
-               "adversary_on_target": "adversary on target",
-               "adversary_closer_to_target": "adversary nearer target than decoy",
-               "good_success": "good success (paper, 0.4)", "adversary_success": "adversary success (paper, 0.4)"}
-"""Short labels of the rates, for tables and plots."""
+RATE_LABELS = Labels({"good_on_target": N_("good agent on target"),
+                      "all_landmarks_covered": N_("both landmarks split"),
+                      "adversary_on_target": N_("adversary on target"),
+                      "adversary_closer_to_target": N_("adversary nearer target than decoy"),
+                      "good_success": N_("good success (paper, 0.4)"),
+                      "adversary_success": N_("adversary success (paper, 0.4)")})
+"""Short labels of the rates, for tables and plots, in the language the package speaks."""
 HEDGING_KEYS = ("adversary_to_target", "adversary_to_decoy", "adversary_to_midpoint")
 """The mean distances of :meth:`VecSimpleAdversary.hedging_distances`, read at the last step."""
 

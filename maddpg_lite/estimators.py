@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from .functional import gumbel_softmax, sample_gumbel
+from .i18n import _fig
 
 Critic = Callable[[torch.Tensor], torch.Tensor]
 """A critic of action vectors: ``(B, K)`` float64 -> ``(B,)``, differentiable in its input."""
@@ -260,15 +261,18 @@ def compare_estimators_figure(results: dict, mark_tau: float | None = None):
     fig, (ax_bias, ax_var) = plt.subplots(1, 2, figsize=(11, 4))
     for c, (label, res) in enumerate(results.items()):
         color, norm = f"C{c}", float(np.linalg.norm(res["exact"]))
-        ax_bias.plot(res["taus"], res["st_bias"] / norm, color=color, lw=2, label=f"straight-through, {label}")
+        straight_through = _fig("straight-through, {label}").format(label=label)
+        ax_bias.plot(res["taus"], res["st_bias"] / norm, color=color, lw=2, label=straight_through)
         ax_bias.axhline(res["st_limit_bias"] / norm, color=color, lw=1, ls="--")
         ax_bias.axhline(res["sf_bias"] / norm, color=color, lw=1, ls="-.")
-        ax_var.plot(res["taus"], res["st_variance"], color=color, lw=2, label=f"straight-through, {label}")
-        ax_var.axhline(res["sf_variance_exact"], color=color, lw=1, ls="-.", label=f"score function, {label}")
-    ax_bias.set(xscale="log", ylim=(0, None), xlabel=r"temperature $\tau$", ylabel="|mean - exact| / |exact|",
-                title="bias (dashed: limit as $\\tau \\to 0$; dash-dot: score function, measured)")
-    ax_var.set(xscale="log", yscale="log", xlabel=r"temperature $\tau$", ylabel="total variance of one estimate",
-               title="variance (dash-dot: score function, exact)")
+        ax_var.plot(res["taus"], res["st_variance"], color=color, lw=2, label=straight_through)
+        ax_var.axhline(res["sf_variance_exact"], color=color, lw=1, ls="-.",
+                       label=_fig("score function, {label}").format(label=label))
+    ax_bias.set(xscale="log", ylim=(0, None), xlabel=_fig(r"temperature $\tau$"),
+                ylabel=_fig("|mean - exact| / |exact|"),
+                title=_fig("bias (dashed: limit as $\\tau \\to 0$; dash-dot: score function, measured)"))
+    ax_var.set(xscale="log", yscale="log", xlabel=_fig(r"temperature $\tau$"),
+               ylabel=_fig("total variance of one estimate"), title=_fig("variance (dash-dot: score function, exact)"))
     for ax in (ax_bias, ax_var):
         if mark_tau is not None:
             ax.axvline(mark_tau, color="gray", lw=0.8)

@@ -15,10 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .i18n import _
+
 
 def _check_tau(tau: float) -> None:
     if not isinstance(tau, (int, float)) or isinstance(tau, bool) or not math.isfinite(tau) or tau <= 0:
-        raise ValueError(f"Gumbel-softmax temperature tau must be a finite number > 0, got tau={tau!r}")
+        raise ValueError(_("Gumbel-softmax temperature tau must be a finite number > 0, got tau={tau}").format(
+            tau=repr(tau)))
 
 
 def sample_gumbel(shape, eps: float = 1e-20, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -102,7 +105,7 @@ def onehot_from_logits(logits: torch.Tensor, eps: float = 0.0,
         ``(B, K)`` one-hot rows (exactly one 1 per row, also when logits tie).
     """
     if not 0.0 <= eps <= 1.0:
-        raise ValueError(f"eps must be in [0, 1], got eps={eps!r}")
+        raise ValueError(_("eps must be in [0, 1], got eps={eps}").format(eps=repr(eps)))
     greedy = _onehot_argmax(logits)
     if eps == 0.0:
         return greedy
@@ -131,10 +134,9 @@ def critic_target(reward: torch.Tensor, target_q: torch.Tensor, done: torch.Tens
         ``(B,)`` would silently broadcast to ``(B, B)``, so it raises instead.
     """
     if not (reward.shape == target_q.shape == done.shape):
-        raise ValueError(
-            "critic_target needs reward, target_q and done of one shape, got "
-            f"reward {tuple(reward.shape)}, target_q {tuple(target_q.shape)}, done {tuple(done.shape)}"
-        )
+        raise ValueError(_("critic_target needs reward, target_q and done of one shape, got reward {reward}, "
+                           "target_q {target_q}, done {done}").format(
+            reward=tuple(reward.shape), target_q=tuple(target_q.shape), done=tuple(done.shape)))
     return reward + gamma * (1.0 - done) * target_q
 
 
@@ -149,6 +151,6 @@ def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:
         tau: rate in [0, 1]; 1 copies the source, 0 leaves the target unchanged.
     """
     if not 0.0 <= tau <= 1.0:
-        raise ValueError(f"soft-update rate tau must be in [0, 1], got tau={tau!r}")
+        raise ValueError(_("soft-update rate tau must be in [0, 1], got tau={tau}").format(tau=repr(tau)))
     for p_target, p in zip(target.parameters(), source.parameters(), strict=True):
         p_target.mul_(1.0 - tau).add_(p, alpha=tau)

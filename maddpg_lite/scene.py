@@ -21,6 +21,7 @@ import numpy as np
 
 from .env import AGENT_SIZE, AGENTS, EPISODE_LENGTH, LANDMARK_SIZE, VecSimpleAdversary
 from .evaluation import as_policy, plays_soft, reset_policy
+from .i18n import _fig
 from .plots import AGENT_COLORS
 
 TARGET_COLOR = "tab:green"
@@ -75,7 +76,7 @@ def draw_scene(ax, agent_pos, landmark_pos, target, labels=True, title=None, tra
     for m, (pos, color) in enumerate(zip(landmark_pos, landmark_colors(target))):
         ax.add_patch(mpatches.Circle(pos, LANDMARK_SIZE, color=color, zorder=2))
         if labels:
-            ax.text(pos[0] + LANDMARK_SIZE + 0.04, pos[1], "target" if m == target else "decoy",
+            ax.text(pos[0] + LANDMARK_SIZE + 0.04, pos[1], _fig("target") if m == target else _fig("decoy"),
                     ha="left", va="center", fontsize=8, color=color, zorder=5)
     for a, (name, pos) in enumerate(zip(AGENTS, agent_pos)):
         color = AGENT_COLORS[name]
@@ -224,6 +225,16 @@ def _place_label(point, radius, size, taken, lim):
     return best[1], best[2]
 
 
+def off_view(name: str) -> str:
+    """The label of an agent drawn as an arrow on the panel's edge: "name (off view)"."""
+    return _fig("{name} (off view)").format(name=name)
+
+
+def step_title(title: str, step: int, last: int) -> str:
+    """A panel's title in the animation: "title  (step t/25)"."""
+    return _fig("{title}  (step {step}/{last})").format(title=title, step=step, last=last)
+
+
 def animate_episodes(policies: dict, seed: int = 0, interval: int = 200, panel_size: float = 3.6,
                      dpi: int = 80):
     """One episode per policy, all from ``reset(seed=seed)``, animated side by side with trails.
@@ -264,7 +275,7 @@ def animate_episodes(policies: dict, seed: int = 0, interval: int = 200, panel_s
     paths = {}  # title -> (26, 3, 2) agent positions over the episode
     for ax, (title, run) in zip(axes, scenes.items()):
         paths[title] = np.array([s["agent_pos"] for s in run])
-        draw_scene(ax, **run[0], trails=paths[title][:1], title=f"{title}  (step 0/{n_frames - 1})")
+        draw_scene(ax, **run[0], trails=paths[title][:1], title=step_title(title, 0, n_frames - 1))
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         for name in AGENTS:  # off-view arrows, hidden while the agent is in view
@@ -284,7 +295,7 @@ def animate_episodes(policies: dict, seed: int = 0, interval: int = 200, panel_s
     sizes = {}
     for a, (name, text) in enumerate(zip(AGENTS, axes[0].texts[2:5])):
         sizes[a, False] = size_of(text)
-        text.set_text(f"{name} (off view)")
+        text.set_text(off_view(name))
         sizes[a, True] = size_of(text)
         text.set_text(name)
     landmark_boxes = [[tuple(t.get_window_extent(renderer).transformed(ax.transData.inverted()).extents)
@@ -314,10 +325,10 @@ def animate_episodes(policies: dict, seed: int = 0, interval: int = 200, panel_s
                         shown[a, 0] + AGENT_SIZE, shown[a, 1] + AGENT_SIZE)
                 centre, box = _place_label(shown[a], 0.1 if away[a] else AGENT_SIZE, sizes[a, bool(away[a])],
                                            [b for b in taken if b != mine], lim)
-                ax.texts[2 + a].set_text(f"{name} (off view)" if away[a] else name)
+                ax.texts[2 + a].set_text(off_view(name) if away[a] else name)
                 ax.texts[2 + a].set_position(centre)
                 taken.append(box)
-            ax.set_title(f"{title}  (step {t}/{n_frames - 1})")
+            ax.set_title(step_title(title, t, n_frames - 1))
         return list(axes)
 
     show_frame(0)
@@ -361,7 +372,7 @@ def _arrow(ax, start, end, color="0.25", **kw):
 def _actor_column(ax, x, i, y_obs, y_actor, y_action):
     """o_i -> mu_i(o_i) -> a_i for agent i (1-based) at column ``x``; returns the three boxes."""
     obs = _box(ax, (x, y_obs), f"$o_{i}$", _OBS_COLOR, width=0.14)
-    actor = _box(ax, (x, y_actor), rf"actor $\mu_{i}(o_{i})$", _ACTOR_COLOR)
+    actor = _box(ax, (x, y_actor), _fig(r"actor $\mu_{i}(o_{i})$").format(i=i), _ACTOR_COLOR)
     action = _box(ax, (x, y_action), f"$a_{i}$", _ACTION_COLOR, width=0.14)
     _arrow(ax, (x, obs[3]), (x, actor[1]))
     _arrow(ax, (x, actor[3]), (x, action[1]))
@@ -393,7 +404,7 @@ def draw_info_flow(fig=None):
 
     # training: actors as below, plus the joint input and one critic per agent
     y_joint, y_critic = 0.7, 0.9
-    joint = _box(ax_train, (0.5, y_joint), r"all observations $o_1, o_2, o_3$ + all actions $a_1, a_2, a_3$",
+    joint = _box(ax_train, (0.5, y_joint), _fig(r"all observations $o_1, o_2, o_3$ + all actions $a_1, a_2, a_3$"),
                  "#f3f3f3", width=0.9, height=0.085)
     for i, x in enumerate(xs, start=1):
         obs, actor, action = _actor_column(ax_train, x, i, y_obs, y_actor, y_action)
@@ -403,21 +414,21 @@ def draw_info_flow(fig=None):
                       ls="--", zorder=1)
         _arrow(ax_train, (side, joint[1] - 0.04), (side, joint[1]), color="tab:purple")
         _arrow(ax_train, (x, action[3]), (x, joint[1]))
-        critic = _box(ax_train, (x, y_critic), rf"critic $Q_{i}$", _CRITIC_COLOR, width=0.16)
+        critic = _box(ax_train, (x, y_critic), _fig(r"critic $Q_{i}$").format(i=i), _CRITIC_COLOR, width=0.16)
         _arrow(ax_train, (x, joint[3]), (x, critic[1]), color="tab:purple")
-    ax_train.text(0.5, -0.03, "dashed: every observation also goes to every critic (only during training)",
+    ax_train.text(0.5, -0.03, _fig("dashed: every observation also goes to every critic (only during training)"),
                   ha="center", va="center", fontsize=9, color="tab:purple")
-    ax_train.set_title("training (centralized): the coach sees the whole match\n"
-                       "each agent has its own critic $Q_i(o_1, o_2, o_3, a_1, a_2, a_3)$", fontsize=11)
+    ax_train.set_title(_fig("training (centralized): the coach sees the whole match\n"
+                            "each agent has its own critic $Q_i(o_1, o_2, o_3, a_1, a_2, a_3)$"), fontsize=11)
 
     # execution: only the actors
     for i, x in enumerate(xs, start=1):
         _actor_column(ax_exec, x, i, y_obs, y_actor, y_action)
-    ax_exec.text(0.5, 0.8, "no critics, no shared information:\n"
-                 r"agent $i$ acts from its own $o_i$ only", ha="center", va="center", fontsize=10,
+    ax_exec.text(0.5, 0.8, _fig("no critics, no shared information:\n"
+                                r"agent $i$ acts from its own $o_i$ only"), ha="center", va="center", fontsize=10,
                  color="0.35")
-    ax_exec.set_title("execution (decentralized): each player decides alone\n"
-                      r"$a_i = \mu_i(o_i)$", fontsize=11)
+    ax_exec.set_title(_fig("execution (decentralized): each player decides alone\n"
+                           r"$a_i = \mu_i(o_i)$"), fontsize=11)
 
     for ax in (ax_train, ax_exec):
         ax.set_xlim(0, 1)

@@ -36,6 +36,7 @@ from .config import PRESETS, Config, env_kwargs, field_docs
 from .evaluation import baselines, evaluate
 from .fast import FastMADDPG
 from .games import make_vec_game, metric_groups
+from .i18n import _
 from .maddpg import MADDPG
 from .paths import write_atomically, write_text
 from .shapes import action_indices
@@ -57,6 +58,11 @@ class TrainResult:
 def training_env_seeds(config: Config) -> list[int]:
     """Seeds of the K training games, derived from ``config.seed``."""
     return [int(s) for s in np.random.SeedSequence(config.seed).generate_state(config.num_envs)]
+
+
+def _progress_bar(episodes: int, show: bool):
+    """The training's progress bar, counting episodes (its unit in the current language)."""
+    return tqdm(total=episodes, unit=_("ep"), disable=not show, dynamic_ncols=True)
 
 
 def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -> TrainResult:
@@ -90,7 +96,7 @@ def train(config: Config, out_dir=None, progress: bool = True, init_from=None) -
     update_mark = 0  # index of the last update_interval boundary handled
     episodes_done = 0
     interrupted = False
-    bar = tqdm(total=config.episodes, unit="ep", disable=not progress, dynamic_ncols=True)
+    bar = _progress_bar(config.episodes, progress)
     try:
         while episodes_done < config.episodes:
             if episodes_done:  # the first round plays the games reset with their seeds above

@@ -25,6 +25,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .functional import gumbel_softmax, gumbel_softmax_sample
+from .i18n import _, _fig
 
 TAU_MIN, TAU_MAX = 10 ** -1.3, 10.0
 """Range of the explorer's tau slider (log scale, about 0.05 to 10)."""
@@ -129,7 +130,7 @@ def draw_simplex_bars(ax, probs, samples, sample_labels=None) -> None:
     left = np.zeros(len(rows))
     for k in range(len(probs)):
         ax.barh(np.arange(len(rows)), rows[:, k], left=left, color=colors[k], edgecolor="white",
-                linewidth=0.5, height=0.8, label=f"category {k + 1}")
+                linewidth=0.5, height=0.8, label=_fig("category {number}").format(number=k + 1))
         left += rows[:, k]
     ax.set_yticks(np.arange(len(rows)), labels)
     ax.invert_yaxis()
@@ -150,40 +151,42 @@ def draw_explorer(fig: Figure, stats: dict) -> list:
     fig.clear()
     axes = fig.subplots(1, 3, width_ratios=[1.0, 1.0, 1.25])
     p, k = stats["probs"], len(stats["probs"])
-    kind = "one-hot (hard)" if stats["hard"] else "soft"
-    fig.suptitle(f"Gumbel-softmax at tau = {stats['tau']:.3g}: {stats['n_samples']} {kind} samples "
-                 f"of p = ({', '.join(f'{v:.2f}' for v in p)})", fontsize=EXPLORER_FONTSIZE + 2)
+    kind = _fig("one-hot (hard)") if stats["hard"] else _fig("soft")
+    fig.suptitle(_fig("Gumbel-softmax at tau = {tau}: {n} {kind} samples of p = ({p})").format(
+        tau=f"{stats['tau']:.3g}", n=stats["n_samples"], kind=kind, p=", ".join(f"{v:.2f}" for v in p)),
+        fontsize=EXPLORER_FONTSIZE + 2)
     legend = dict(fontsize=EXPLORER_FONTSIZE, loc="upper center", frameon=False, handlelength=1.5,
                   columnspacing=1.0)
 
     ax = axes[0]
     x, width = np.arange(k), 0.27
     ax.bar(x - width, p, width, color="lightgray", edgecolor="black", label="p = softmax(logits)")
-    ax.bar(x, stats["argmax_freq"], width, color=_category_colors(k), label="argmax frequency")
+    ax.bar(x, stats["argmax_freq"], width, color=_category_colors(k), label=_fig("argmax frequency"))
     ax.bar(x + width, stats["sample_mean"], width, color=_category_colors(k), alpha=0.4, hatch="//",
-           label="mean of the samples")
+           label=_fig("mean of the samples"))
     ax.set_xticks(x, [f"{i + 1}" for i in range(k)])
-    ax.set_xlabel("category", fontsize=EXPLORER_FONTSIZE)
+    ax.set_xlabel(_fig("category"), fontsize=EXPLORER_FONTSIZE)
     ax.set_ylim(0, 1)
-    ax.set_title("argmax of the samples follows p", fontsize=EXPLORER_FONTSIZE + 1)
+    ax.set_title(_fig("argmax of the samples follows p"), fontsize=EXPLORER_FONTSIZE + 1)
     ax.legend(bbox_to_anchor=(0.5, -0.17), ncol=1, **legend)
 
     ax = axes[1]
     draw_simplex_bars(ax, p, stats["samples"])
-    ax.set_title(f"first {len(stats['samples'])} {kind} samples", fontsize=EXPLORER_FONTSIZE + 1)
-    ax.set_xlabel("y_1, ..., y_K stacked", fontsize=EXPLORER_FONTSIZE)
+    ax.set_title(_fig("first {n} {kind} samples").format(n=len(stats["samples"]), kind=kind),
+                 fontsize=EXPLORER_FONTSIZE + 1)
+    ax.set_xlabel(_fig("y_1, ..., y_K stacked"), fontsize=EXPLORER_FONTSIZE)
 
     ax = axes[2]
     grid = stats["tau_grid"]
-    ax.plot(grid, stats["grid_mean_max_prob"], color="C3", label="mean max_k y_k")
-    ax.plot(grid, stats["grid_entropy"] / np.log(k), color="C4", label="mean entropy / log K")
-    ax.axhline(1 / k, color="gray", ls=":", lw=1, label="1/K (uniform)")
-    ax.axvline(stats["tau"], color="black", lw=1, ls="--", label="current tau")
+    ax.plot(grid, stats["grid_mean_max_prob"], color="C3", label=_fig("mean max_k y_k"))
+    ax.plot(grid, stats["grid_entropy"] / np.log(k), color="C4", label=_fig("mean entropy / log K"))
+    ax.axhline(1 / k, color="gray", ls=":", lw=1, label=_fig("1/K (uniform)"))
+    ax.axvline(stats["tau"], color="black", lw=1, ls="--", label=_fig("current tau"))
     ax.plot([stats["tau"]] * 2, [stats["mean_max_prob"], stats["entropy"] / np.log(k)], "ko", ms=4)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("temperature tau", fontsize=EXPLORER_FONTSIZE)
-    ax.set_title("soft samples: one-hot \u2192 uniform", fontsize=EXPLORER_FONTSIZE + 1)
+    ax.set_xlabel(_fig("temperature tau"), fontsize=EXPLORER_FONTSIZE)
+    ax.set_title(_fig("soft samples: one-hot \u2192 uniform"), fontsize=EXPLORER_FONTSIZE + 1)
     ax.legend(bbox_to_anchor=(0.5, -0.17), ncol=2, **legend)
     for ax in axes:
         ax.tick_params(labelsize=EXPLORER_FONTSIZE)
@@ -204,8 +207,9 @@ def tau_panel_figure(probs=(0.5, 0.3, 0.2), taus=PANEL_TAUS, n_show: int = 6, se
         ax.set_title(f"tau = {tau:g}", fontsize=10)
         if i:
             ax.tick_params(labelleft=False)
-    fig.suptitle(f"The same {n_show} Gumbel noise draws at {len(taus)} temperatures: "
-                 "small tau gives nearly one-hot samples, large tau nearly uniform ones", fontsize=10)
+    fig.suptitle(_fig("The same {n} Gumbel noise draws at {temperatures} temperatures: "
+                      "small tau gives nearly one-hot samples, large tau nearly uniform ones").format(
+        n=n_show, temperatures=len(taus)), fontsize=10)
     return fig
 
 
@@ -268,15 +272,15 @@ def grad_tradeoff_figure(stats: dict, mark_tau: float | None = None) -> Figure:
     :func:`grad_tradeoff`; ``mark_tau`` (e.g. ``Config().gumbel_tau``) is drawn as a vertical line."""
     fig = Figure(figsize=(6, 3.6), layout="constrained")
     ax = fig.subplots()
-    ax.loglog(stats["taus"], stats["variance"], "o-", ms=3, color="C0", label="variance (sum over logits)")
-    ax.loglog(stats["taus"], stats["bias"] ** 2, "s-", ms=3, color="C1", label="squared bias")
+    ax.loglog(stats["taus"], stats["variance"], "o-", ms=3, color="C0", label=_fig("variance (sum over logits)"))
+    ax.loglog(stats["taus"], stats["bias"] ** 2, "s-", ms=3, color="C1", label=_fig("squared bias"))
     ax.loglog(stats["taus"], stats["variance"] / stats["n"], ":", color="gray",
-              label=f"noise floor of the bias, variance / n (n = {stats['n']})")
+              label=_fig("noise floor of the bias, variance / n (n = {n})").format(n=stats["n"]))
     if mark_tau is not None:
         ax.axvline(mark_tau, color="black", ls="--", lw=1, label=f"tau = {mark_tau:g}")
-    ax.set_xlabel("temperature tau")
-    ax.set_ylabel("squared length")
-    ax.set_title("Straight-through gradient: variance falls, bias grows with tau", fontsize=10)
+    ax.set_xlabel(_fig("temperature tau"))
+    ax.set_ylabel(_fig("squared length"))
+    ax.set_title(_fig("Straight-through gradient: variance falls, bias grows with tau"), fontsize=10)
     ax.legend(fontsize=8)
     return fig
 
@@ -307,17 +311,19 @@ def _explorer_class():
             style = {"description_width": "initial"}
             self.tau_slider = widgets.FloatLogSlider(
                 value=tau, base=10, min=np.log10(TAU_MIN), max=np.log10(TAU_MAX), step=0.02,
-                description="temperature tau", continuous_update=False, style=style)
+                description=_("temperature tau"), continuous_update=False, style=style)
             self.prob_sliders = tuple(
                 widgets.FloatSlider(value=round(float(v), 2), min=0.01, max=1.0, step=0.01,
-                                    description=f"weight {i + 1}", continuous_update=False, style=style)
+                                    description=_("weight {number}").format(number=i + 1),
+                                    continuous_update=False, style=style)
                 for i, v in enumerate(p))
             self.samples_slider = widgets.IntSlider(
-                value=n_samples, min=100, max=20_000, step=100, description="samples N",
+                value=n_samples, min=100, max=20_000, step=100, description=_("samples N"),
                 continuous_update=False, style=style)
-            self.mode_toggle = widgets.ToggleButtons(options=["soft", "hard"], value="hard" if hard else "soft",
-                                                     description="samples", style=style)
-            self.noise_button = widgets.Button(description="new noise", tooltip="draw fresh Gumbel noise")
+            self.mode_toggle = widgets.ToggleButtons(options=[(_("soft"), "soft"), (_("hard"), "hard")],
+                                                     value="hard" if hard else "soft",
+                                                     description=_("samples"), style=style)
+            self.noise_button = widgets.Button(description=_("new noise"), tooltip=_("draw fresh Gumbel noise"))
             # natural size (not stretched to the output's width), shrunk only on a narrower screen
             self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start",
                                                                           max_width="100%"))
@@ -326,7 +332,7 @@ def _explorer_class():
             self.noise_button.on_click(self._on_new_noise)
             controls = widgets.HBox([
                 widgets.VBox([self.tau_slider, self.samples_slider, self.mode_toggle, self.noise_button]),
-                widgets.VBox([widgets.Label("probabilities p (the weights are normalised)"),
+                widgets.VBox([widgets.Label(_("probabilities p (the weights are normalised)")),
                               *self.prob_sliders]),
             ])
             super().__init__([controls, self.image])

@@ -16,6 +16,7 @@ import torch
 
 from ..buffer import Batch, ReplayBuffer
 from ..env import AGENTS, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
+from ..i18n import _
 from ..maddpg import MADDPG
 from .core import SEED, CheckResult, _Checks, _expect_number, _fmt, _Mismatch, _run
 from .shared import _update_schedule
@@ -68,6 +69,11 @@ LEARN_EVAL_EPISODES = 500
 _LOOP_SIGNATURE = "(maddpg, buffer, env, config, rng)"
 
 
+def _games(k: int) -> str:
+    """``"1 game"``, ``"3 games"`` in the language the package speaks."""
+    return (_("{k} games") if k > 1 else _("{k} game")).format(k=k)
+
+
 def check_training_loop(fn, num_envs: int | None = None) -> CheckResult:
     """Check a training loop ``fn(maddpg, buffer, env, config, rng) -> number of update rounds``.
 
@@ -99,7 +105,8 @@ def check_training_loop(fn, num_envs: int | None = None) -> CheckResult:
             checks the K-games loop with K = 1, 3 and 25, then the learning run with K = 50.
     """
     if num_envs not in (None, 1):
-        raise ValueError(f"num_envs must be 1 (one game) or None (K games), got {num_envs!r}")
+        raise ValueError(_("num_envs must be 1 (one game) or None (K games), got {num_envs}").format(
+            num_envs=repr(num_envs)))
     name = fn.__name__ if callable(fn) and hasattr(fn, "__name__") and fn.__name__ != "<lambda>" else "training_loop"
     return _run(name, functools.partial(_loop_checks, games="one game" if num_envs == 1 else "K games"), fn,
                 name + _LOOP_SIGNATURE, answers="training_loop")
@@ -129,23 +136,25 @@ def _loop_run(c: _Checks, case) -> dict:
         return original(*args, **kwargs)
 
     maddpg.update = update
+    empty_buffer = _("an empty ReplayBuffer")
     inp = (f"config = Config(episodes={episodes}, num_envs={K}, episode_length={length}, update_interval={interval}, "
            f"minimal_size={minimal}, batch_size=16, hidden_dim=16); env = VecSimpleAdversary({K}, "
-           f"max_cycles={length}); buffer = an empty ReplayBuffer; maddpg = MADDPG.from_config(config)")
+           f"max_cycles={length}); buffer = {empty_buffer}; maddpg = MADDPG.from_config(config)")
     out = c.call(inp, maddpg, buffer, env, config, np.random.default_rng(SEED))
     return dict(case=case, config=config, inp=inp, out=out, env=env, buffer=buffer, calls=calls,
                 initial_actors=initial_actors)
 
 
 def _loop_episodes_check(run: dict) -> None:
-    K, episodes, length, _, _ = run["case"]
+    K, episodes, length, _interval, _minimal = run["case"]
     inp, events = run["inp"], run["env"].events
-    check = (f"every episode starts with env.reset() and lasts {length} steps; {episodes // K} rounds of {K} "
-             f"game{'s' if K > 1 else ''}")
+    check = _("every episode starts with env.reset() and lasts {length} steps; {rounds} rounds of {games}").format(
+        length=length, rounds=episodes // K, games=_games(K))
     if events and events[0][0] == "step" or not events:
-        raise _Mismatch(check, inp, "env.reset() before the first step", "env.step() before any env.reset()" if events
-                        else "no env.reset() and no env.step() at all",
-                        "Start every episode with obs = env.reset(); the game is not reset for you.")
+        raise _Mismatch(check, inp, _("env.reset() before the first step"),
+                        _("env.step() before any env.reset()") if events
+                        else _("no env.reset() and no env.step() at all"),
+                        _("Start every episode with obs = env.reset(); the game is not reset for you."))
     blocks = []
     for event in events:
         if event[0] == "reset":
@@ -156,36 +165,39 @@ def _loop_episodes_check(run: dict) -> None:
         blocks = blocks[:-1]  # a reset after the last episode is harmless
     wrong = [n for n in blocks if n != length]
     if wrong:
-        hint = (f"Play config.episode_length = {length} steps per episode (for t in range(config.episode_length)), "
-                "then reset.")
+        hint = _("Play config.episode_length = {length} steps per episode (for t in range(config.episode_length)), "
+                 "then reset.").format(length=length)
         if len(blocks) < episodes // K and wrong[0] % length == 0:
-            hint = (f"{wrong[0]} steps without a reset: call env.reset() at the start of every episode "
-                    "(the game is not reset for you). " + hint)
-        raise _Mismatch(check, inp, f"{episodes // K} episodes of {length} steps (between two resets)",
-                        f"an episode of {wrong[0]} steps; steps between resets: {blocks[:8]}"
-                        + (" ..." if len(blocks) > 8 else ""), hint)
+            hint = _("{steps} steps without a reset: call env.reset() at the start of every episode "
+                     "(the game is not reset for you). {hint}").format(steps=wrong[0], hint=hint)
+        raise _Mismatch(check, inp, _("{episodes} episodes of {length} steps (between two resets)").format(
+                            episodes=episodes // K, length=length),
+                        _("an episode of {steps} steps; steps between resets: {blocks}").format(
+                            steps=wrong[0], blocks=blocks[:8]) + (" ..." if len(blocks) > 8 else ""), hint)
     if len(blocks) != episodes // K:
-        hint = (f"config.episodes = {episodes} counts single games; every env.reset() starts {K} of them, so play "
-                f"config.episodes // env.num_envs = {episodes // K} rounds.")
-        raise _Mismatch(check, inp, f"{episodes // K} rounds of {K} game{'s' if K > 1 else ''}",
-                        f"{len(blocks)} rounds", hint)
+        hint = _("config.episodes = {episodes} counts single games; every env.reset() starts {k} of them, so play "
+                 "config.episodes // env.num_envs = {rounds} rounds.").format(episodes=episodes, k=K,
+                                                                               rounds=episodes // K)
+        raise _Mismatch(check, inp, _("{rounds} rounds of {games}").format(rounds=episodes // K, games=_games(K)),
+                        _("{rounds} rounds").format(rounds=len(blocks)), hint)
 
 
 def _loop_transitions_check(run: dict) -> None:
-    K, episodes, length, _, _ = run["case"]
+    K, episodes, length, _interval, _minimal = run["case"]
     inp, events, buffer = run["inp"], run["env"].events, run["buffer"]
-    check = ("the buffer holds every transition once, as played: (x, a, r, x', done) with x' the real next "
-             "observation and done = 0")
+    check = _("the buffer holds every transition once, as played: (x, a, r, x', done) with x' the real next "
+              "observation and done = 0")
     played = [e for e in events if e[0] == "step"]
     n = len(played) * K
     size = len(buffer)
     if size != n:
-        hint = ("Store each step's K transitions once: buffer.add(obs, actions, rewards, next_obs, dones) right after "
-                "env.step().")
+        hint = _("Store each step's K transitions once: buffer.add(obs, actions, rewards, next_obs, dones) right "
+                 "after env.step().")
         if size == 0:
-            hint = "Nothing was stored in `buffer` (the ReplayBuffer passed in). " + hint
-        raise _Mismatch(check, inp, f"{n} transitions ({len(played)} env.step() calls x {K} games)",
-                        f"{size} transitions in the buffer", hint)
+            hint = _("Nothing was stored in `buffer` (the ReplayBuffer passed in). {hint}").format(hint=hint)
+        raise _Mismatch(check, inp, _("{n} transitions ({calls} env.step() calls x {k} games)").format(
+                            n=n, calls=len(played), k=K),
+                        _("{n} transitions in the buffer").format(n=size), hint)
     x = np.concatenate(buffer.obs, axis=1)[:size]
     x_next = np.concatenate(buffer.next_obs, axis=1)[:size]
     rows_of = {}  # x -> rows storing it (x repeats when nobody moves, e.g. everyone "stays" right after a reset)
@@ -201,25 +213,28 @@ def _loop_transitions_check(run: dict) -> None:
         """The first field of row r that differs from the played transition: (what, expected, got, hint) or None."""
         stored_a = buffer.actions[r]
         if not (np.array_equal(stored_a.argmax(-1), sent) and np.allclose(stored_a, eye[sent], atol=1e-5)):
-            return ("the actions", f"one-hots of the actions sent, {sent.tolist()}", _fmt(stored_a),
-                    "Store the (K, N, A) one-hots maddpg.act returned; their argmax(-1) is what goes to env.step().")
+            return (_("the actions"), _("one-hots of the actions sent, {actions}").format(actions=sent.tolist()),
+                    _fmt(stored_a), _("Store the (K, N, A) one-hots maddpg.act returned; their argmax(-1) is what "
+                                      "goes to env.step()."))
         if not np.allclose(buffer.rewards[r], reward, rtol=1e-6, atol=1e-6):
-            return ("the rewards", _fmt(reward), _fmt(buffer.rewards[r]),
-                    "Store the rewards env.step() returned for this step, unchanged.")
+            return (_("the rewards"), _fmt(reward), _fmt(buffer.rewards[r]),
+                    _("Store the rewards env.step() returned for this step, unchanged."))
         if not np.array_equal(x_next[r], xs_next_k):
-            hint = "x' is the observation env.step() returned for this step."
+            hint = _("x' is the observation env.step() returned for this step.")
             if idx in next_reset and np.array_equal(x_next[r], next_reset[idx][k]):
-                hint = ("Your x' of the last step is the observation of the NEXT episode's reset: bootstrapping from "
-                        "the reset observation. The time limit does not end the world: store the real x' that "
-                        "env.step() returned, and reset only after storing it.")
+                hint = _("Your x' of the last step is the observation of the NEXT episode's reset: bootstrapping "
+                         "from the reset observation. The time limit does not end the world: store the real x' that "
+                         "env.step() returned, and reset only after storing it.")
             elif np.array_equal(x_next[r], xs_k):
-                hint = "Your x' equals x: store next_obs (what env.step() returned), not obs."
+                hint = _("Your x' equals x: store next_obs (what env.step() returned), not obs.")
             return ("x'", _fmt(xs_next_k), _fmt(x_next[r]), hint)
         if np.any(buffer.dones[r] != 0):
-            hint = "done = terminated (always False in this game), never truncated: the last step still bootstraps."
+            hint = _("done = terminated (always False in this game), never truncated: the last step still "
+                     "bootstraps.")
             if last:
-                hint = "done = 1 at the episode's last step: the time limit (truncated) is not a termination. " + hint
-            return ("done", "done = 0 for every agent", _fmt(buffer.dones[r]), hint)
+                hint = _("done = 1 at the episode's last step: the time limit (truncated) is not a termination. "
+                         "{hint}").format(hint=hint)
+            return ("done", _("done = 0 for every agent"), _fmt(buffer.dones[r]), hint)
         return None
 
     t_in_episode = 0
@@ -227,27 +242,29 @@ def _loop_transitions_check(run: dict) -> None:
         if event[0] == "reset":
             t_in_episode = 0
             continue
-        _, xs, actions, rewards, xs_next, _ = event
+        _kind, xs, actions, rewards, xs_next, _terminated = event
         t_in_episode += 1
         for k in range(K):
-            where = f"step {t_in_episode} of an episode, game {k}"
+            where = _("step {t} of an episode, game {k}").format(t=t_in_episode, k=k)
             sent = np.asarray(actions[k]).astype(int)
             rows = rows_of.get(xs[k].tobytes(), [])
             if not rows:
-                raise _Mismatch(check, inp, f"a stored transition whose x is the observation before {where}",
-                                "no stored transition has that x",
-                                "x is the observation the actions were chosen from: buffer.add(obs, ...) with the obs "
-                                "you passed to maddpg.act, then obs = next_obs for the next step.")
+                raise _Mismatch(check, inp, _("a stored transition whose x is the observation before {where}").format(
+                                    where=where),
+                                _("no stored transition has that x"),
+                                _("x is the observation the actions were chosen from: buffer.add(obs, ...) with the "
+                                  "obs you passed to maddpg.act, then obs = next_obs for the next step."))
             found = [(r, problem(r, k, xs[k], sent, rewards[k], xs_next[k], idx, t_in_episode == length)) for r in rows]
             exact = [r for r, p in found if p is None]
             if not exact:
                 what, expected, got, hint = found[0][1]
-                raise _Mismatch(f"{check} ({where}: {what})", inp, expected, got, hint)
+                raise _Mismatch(_("{check} ({where}: {what})").format(check=check, where=where, what=what), inp,
+                                expected, got, hint)
             rows.remove(exact[0])
 
 
 def _loop_exploration_check(run: dict) -> None:
-    K, *_ = run["case"]
+    K, *_rest = run["case"]
     inp, events, calls = run["inp"], run["env"].events, run["calls"]
     first = calls[0]["step"] if calls else run["env"].step_calls
     steps = [e for e in events if e[0] == "step"][:first]  # played with the initial actors
@@ -261,30 +278,32 @@ def _loop_exploration_check(run: dict) -> None:
                            for i, actor in enumerate(run["initial_actors"])], axis=1)
     share = float((greedy == sent).mean())
     if share > 0.9:
-        raise _Mismatch("the actions explore (Gumbel-softmax samples, not greedy)", inp,
-                        "about 20-40% of the actions equal the greedy ones (the untrained actors are unsure)",
-                        f"{share:.0%} of {sent.size} actions before the first update are the greedy ones",
-                        "Act with maddpg.act(obs, explore=True) while training; explore=False is for evaluation.")
+        raise _Mismatch(_("the actions explore (Gumbel-softmax samples, not greedy)"), inp,
+                        _("about 20-40% of the actions equal the greedy ones (the untrained actors are unsure)"),
+                        _("{share} of {n} actions before the first update are the greedy ones").format(
+                            share=f"{share:.0%}", n=sent.size),
+                        _("Act with maddpg.act(obs, explore=True) while training; explore=False is for evaluation."))
 
 
 def _loop_schedule_check(run: dict, games: str) -> None:
     K, episodes, length, interval, minimal = run["case"]
     inp, calls, config = run["inp"], run["calls"], run["config"]
     n_steps = run["env"].step_calls
-    check = (f"update rounds: none before the buffer holds minimal_size = {minimal}, then one per "
-             f"update_interval = {interval} environment steps")
+    check = _("update rounds: none before the buffer holds minimal_size = {minimal}, then one per "
+              "update_interval = {interval} environment steps").format(minimal=minimal, interval=interval)
     early = [call for call in calls if call["stored"] < minimal]
     if early:
-        raise _Mismatch(check, inp, f"no update while len(buffer) < {minimal}",
-                        f"an update with {early[0]['stored']} transitions in the buffer",
-                        "Updating before the buffer is warm: check len(buffer) >= config.minimal_size before each "
-                        "update round.")
+        raise _Mismatch(check, inp, _("no update while len(buffer) < {minimal}").format(minimal=minimal),
+                        _("an update with {n} transitions in the buffer").format(n=early[0]["stored"]),
+                        _("Updating before the buffer is warm: check len(buffer) >= config.minimal_size before each "
+                          "update round."))
     for call in calls:
         batch = call["batch"]
         for b in batch if isinstance(batch, (list, tuple)) and not isinstance(batch, Batch) else [batch]:
             if isinstance(b, Batch) and len(b.actions) != config.batch_size:
-                raise _Mismatch(check + ", batches of batch_size", inp, f"batches of {config.batch_size}",
-                                f"a batch of {len(b.actions)}", "buffer.sample(config.batch_size, rng).")
+                raise _Mismatch(_("{check}, batches of batch_size").format(check=check), inp,
+                                _("batches of {n}").format(n=config.batch_size),
+                                _("a batch of {n}").format(n=len(b.actions)), "buffer.sample(config.batch_size, rng).")
     got = [0] * n_steps
     for call in calls:
         got[max(call["step"], 1) - 1] += 1
@@ -293,34 +312,38 @@ def _loop_schedule_check(run: dict, games: str) -> None:
         return
     total = sum(got)
     variants = [
-        ("one update round per env.step() (per K games) instead of one per update_interval environment steps",
+        (_("one update round per env.step() (per K games) instead of one per update_interval environment steps"),
          sum(1 for j in range(1, n_steps + 1) if j * K >= minimal)),
-        ("env.step() calls counted as environment steps: K games make K environment steps per call",
+        (_("env.step() calls counted as environment steps: K games make K environment steps per call"),
          sum(j // interval - (j - 1) // interval for j in range(1, n_steps + 1) if j * K >= minimal) if K > 1 else -1),
-        ("only exact multiples counted (env_steps % update_interval == 0): with K games env_steps jumps by K and can "
-         "pass a multiple without hitting it, or pass several; count the boundaries crossed, env_steps // "
-         "update_interval", sum(1 for j in range(1, n_steps + 1) if j * K >= minimal and j * K % interval == 0)),
-        ("boundaries crossed while the buffer warmed up were made up later; they are skipped",
+        (_("only exact multiples counted (env_steps % update_interval == 0): with K games env_steps jumps by K and "
+           "can pass a multiple without hitting it, or pass several; count the boundaries crossed, env_steps // "
+           "update_interval"), sum(1 for j in range(1, n_steps + 1) if j * K >= minimal and j * K % interval == 0)),
+        (_("boundaries crossed while the buffer warmed up were made up later; they are skipped"),
          n_steps * K // interval),
     ]
-    hint = ("After each env.step(), env_steps += K; run one round for each multiple of update_interval crossed "
-            "(env_steps // update_interval went up), if len(buffer) >= minimal_size.")
-    names = [name for name, value in variants if total == value and total != sum(expected)]
+    hint = _("After each env.step(), env_steps += K; run one round for each multiple of update_interval crossed "
+             "(env_steps // update_interval went up), if len(buffer) >= minimal_size.")
+    names = [_("{mistake}.").format(mistake=name) for name, value in variants
+             if total == value and total != sum(expected)]
     if len(names) == 1:
-        hint = f"Your loop matches the mistake: {names[0]}."
+        hint = _("Your loop matches the mistake: {mistake}").format(mistake=names[0])
     elif names:
-        hint = "On this run your loop matches each of these mistakes: " + " Or: ".join(n + "." for n in names)
+        hint = _("On this run your loop matches each of these mistakes: {mistakes}").format(
+            mistakes=names[0] + "".join(" " + _("Or: {mistake}").format(mistake=n) for n in names[1:]))
     first = next(j for j, (a, b) in enumerate(zip(got, expected)) if a != b)
-    raise _Mismatch(check, inp, f"{sum(expected)} rounds in all; after env.step() call {first + 1}: {expected[first]}",
-                    f"{total} rounds in all; after env.step() call {first + 1}: {got[first]}", hint)
+    raise _Mismatch(check, inp, _("{rounds} rounds in all; after env.step() call {call}: {n}").format(
+                        rounds=sum(expected), call=first + 1, n=expected[first]),
+                    _("{rounds} rounds in all; after env.step() call {call}: {n}").format(
+                        rounds=total, call=first + 1, n=got[first]), hint)
 
 
 def _loop_return_check(run: dict) -> None:
-    check = "returns the number of update rounds it ran"
+    check = _("returns the number of update rounds it ran")
     got = _expect_number(run["out"], check, run["inp"], whole=True)
     if got != len(run["calls"]):
         raise _Mismatch(check, run["inp"], str(len(run["calls"])), _fmt(run["out"]),
-                        "Count the maddpg.update(...) calls and return that number.")
+                        _("Count the maddpg.update(...) calls and return that number."))
 
 
 def _loop_learns_check(c: _Checks) -> str:
@@ -331,10 +354,11 @@ def _loop_learns_check(c: _Checks) -> str:
     maddpg = MADDPG.from_config(config)
     buffer = ReplayBuffer(config.buffer_size, OBS_DIMS, N_ACTIONS)
     env = VecSimpleAdversary(config.num_envs, seed=SEED, max_cycles=config.episode_length)
-    inp = (f"config = Config(episodes={config.episodes}, num_envs={config.num_envs}, "
-           f"minimal_size={config.minimal_size}, batch_size={config.batch_size}) (updates every "
-           f"{config.update_interval} steps, hidden layers of {config.hidden_dim}), a fresh MADDPG, buffer and "
-           f"VecSimpleAdversary({config.num_envs})")
+    inp = _("{config} (updates every {interval} steps, hidden layers of {hidden}), a fresh MADDPG, buffer and "
+            "VecSimpleAdversary({num_envs})").format(
+        config=f"config = Config(episodes={config.episodes}, num_envs={config.num_envs}, "
+               f"minimal_size={config.minimal_size}, batch_size={config.batch_size})",
+        interval=config.update_interval, hidden=config.hidden_dim, num_envs=config.num_envs)
     rounds = c.call(inp, maddpg, buffer, env, config, np.random.default_rng(SEED))
     trained = evaluate(maddpg, LEARN_EVAL_EPISODES)
     random_adv = evaluate(team_policy(random_policy(0), maddpg), LEARN_EVAL_EPISODES)
@@ -342,15 +366,18 @@ def _loop_learns_check(c: _Checks) -> str:
     se = math.hypot(trained["returns_std"]["adversary_0"], random_adv["returns_std"]["adversary_0"]) \
         / math.sqrt(LEARN_EVAL_EPISODES)
     if a - r <= 3 * se:
-        raise _Mismatch("it learns: the trained adversary beats a random adversary", inp,
-                        f"an adversary return above {r:+.2f} + {3 * se:.2f} (a random adversary's, "
-                        "+ 3 standard errors)",
-                        f"{a:+.2f}", "The schedule and the stored transitions were right on the small runs; check that "
-                                     "each update samples from the buffer you fill (buffer.sample(config.batch_size, "
-                                     "rng)) and that the same maddpg acts and learns.")
-    return (f"it learns: after {config.episodes} episodes in {config.num_envs} games ({int(rounds)} update rounds) the "
-            f"adversary scores {a:+.1f} per episode, a random adversary {r:+.1f}, against the same good agents on "
-            f"{LEARN_EVAL_EPISODES} fixed-seed episodes")
+        raise _Mismatch(_("it learns: the trained adversary beats a random adversary"), inp,
+                        _("an adversary return above {random} + {margin} (a random adversary's, "
+                          "+ 3 standard errors)").format(random=f"{r:+.2f}", margin=f"{3 * se:.2f}"),
+                        f"{a:+.2f}", _("The schedule and the stored transitions were right on the small runs; check "
+                                       "that each update samples from the buffer you fill "
+                                       "(buffer.sample(config.batch_size, rng)) and that the same maddpg acts and "
+                                       "learns."))
+    return _("it learns: after {episodes} episodes in {num_envs} games ({rounds} update rounds) the adversary scores "
+             "{adversary} per episode, a random adversary {random}, against the same good agents on "
+             "{eval_episodes} fixed-seed episodes").format(
+        episodes=config.episodes, num_envs=config.num_envs, rounds=int(rounds), adversary=f"{a:+.1f}",
+        random=f"{r:+.1f}", eval_episodes=LEARN_EVAL_EPISODES)
 
 
 def _loop_checks(c: _Checks, games: str) -> None:
@@ -358,23 +385,23 @@ def _loop_checks(c: _Checks, games: str) -> None:
     for case in _LOOP_CASES[games]:  # the episode structure first: a wrong one makes the later runs pointless
         runs.append(_loop_run(c, case))
         _loop_episodes_check(runs[-1])
-    sizes = "; ".join(f"{e} episodes of {n} steps in {k} game{'s' if k > 1 else ''}" for k, e, n, _, _ in
-                      (run["case"] for run in runs))
-    c.ok(f"every episode starts with env.reset() and lasts config.episode_length steps ({sizes})")
+    sizes = "; ".join(_("{episodes} episodes of {steps} steps in {games}").format(episodes=e, steps=n, games=_games(k))
+                      for k, e, n, _interval, _minimal in (run["case"] for run in runs))
+    c.ok(_("every episode starts with env.reset() and lasts config.episode_length steps ({sizes})").format(sizes=sizes))
     for run in runs:
         _loop_transitions_check(run)
-    c.ok("the buffer holds every transition once as played: x, the one-hot actions sent, the rewards, x' (the real "
-         "next observation, also at the last step) and done = 0 (the time limit is not a termination)")
+    c.ok(_("the buffer holds every transition once as played: x, the one-hot actions sent, the rewards, x' (the real "
+           "next observation, also at the last step) and done = 0 (the time limit is not a termination)"))
     for run in runs:
         _loop_exploration_check(run)
-    c.ok("the actions explore: Gumbel-softmax samples (maddpg.act(obs, explore=True)), not the greedy actions")
+    c.ok(_("the actions explore: Gumbel-softmax samples (maddpg.act(obs, explore=True)), not the greedy actions"))
     for run in runs:
         _loop_schedule_check(run, games)
-    rounds = ", ".join(f"{len(run['calls'])} at K={run['case'][0]}" for run in runs)
-    c.ok(f"update rounds: none before minimal_size, then one per update_interval environment steps ({rounds}), "
-         "batches of batch_size")
+    rounds = ", ".join(_("{rounds} at K={k}").format(rounds=len(run["calls"]), k=run["case"][0]) for run in runs)
+    c.ok(_("update rounds: none before minimal_size, then one per update_interval environment steps ({rounds}), "
+           "batches of batch_size").format(rounds=rounds))
     for run in runs:
         _loop_return_check(run)
-    c.ok("returns the number of update rounds")
+    c.ok(_("returns the number of update rounds"))
     if games == "K games":
         c.ok(_loop_learns_check(c))

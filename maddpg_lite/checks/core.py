@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from .. import paths
+from ..i18n import N_, _
 
 SEED = 0
 """Every checker seeds torch with this inside ``torch.random.fork_rng``: verdicts are
@@ -41,6 +42,9 @@ _PACKAGE_DIR = str(paths.PACKAGE_DIR)
 """maddpg_lite/: tracebacks name the line of the student's code outside it (and outside torch)."""
 _TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__))
 
+
+_STATUS_WORDS = {"passed": N_("passed"), "failed": N_("failed"), "not implemented": N_("not implemented"),
+                 "error": N_("error")}
 
 # ----- the verdict --------------------------------------------------------------------------------
 @dataclass
@@ -62,6 +66,11 @@ class CheckResult:
 
     def __bool__(self) -> bool:
         return self.passed
+
+    @property
+    def verdict(self) -> str:
+        """:attr:`status` in the language the package speaks (see :func:`maddpg_lite.set_language`)."""
+        return _(_STATUS_WORDS[self.status])
 
     def __str__(self) -> str:
         return self.message
@@ -216,7 +225,8 @@ class _Checks:
         except NotImplementedError as exc:
             raise _NotImplemented(str(exc)) from None
         except Exception as exc:  # the student's bug, reported, never re-raised
-            hint = f"The function must have the signature {self.signature}." if isinstance(exc, TypeError) else ""
+            hint = (_("The function must have the signature {signature}.").format(signature=self.signature)
+                    if isinstance(exc, TypeError) else "")
             raise _StudentRaised(exc, input, _student_line(exc), hint) from None
 
     def expect_raises(self, error: type, input: str, hint: str, *args, **kwargs) -> None:
@@ -229,10 +239,10 @@ class _Checks:
         except error:
             return
         except Exception as exc:
-            raise _Mismatch(f"invalid input raises {error.__name__}", input, f"{error.__name__}",
+            raise _Mismatch(_("invalid input raises {error}").format(error=error.__name__), input, f"{error.__name__}",
                             f"{type(exc).__name__}: {exc}", hint) from None
-        raise _Mismatch(f"invalid input raises {error.__name__}", input, f"{error.__name__}",
-                        f"no exception; returned {_fmt(out)}", hint)
+        raise _Mismatch(_("invalid input raises {error}").format(error=error.__name__), input, f"{error.__name__}",
+                        _("no exception; returned {value}").format(value=_fmt(out)), hint)
 
     def ok(self, check: str) -> None:
         self.done.append(check)
@@ -248,7 +258,9 @@ def _student_line(exc: BaseException) -> str:
         return ""
     f = frames[-1]
     source = f.line or linecache.getline(f.filename, f.lineno).strip()
-    return f"in {f.name}(), line {f.lineno}" + (f": {source}" if source else "")
+    if source:
+        return _("in {function}(), line {line}: {source}").format(function=f.name, line=f.lineno, source=source)
+    return _("in {function}(), line {line}").format(function=f.name, line=f.lineno)
 
 
 @contextlib.contextmanager
@@ -271,49 +283,56 @@ def _run(exercise: str, body, fn, signature: str, answers: str | None = None) ->
         torch.manual_seed(SEED)
         try:
             if not callable(fn):
-                raise _Mismatch("the argument is a function", f"{type(fn).__name__} {fn!r}",
-                                f"a function {signature}", f"{type(fn).__name__}",
-                                "Pass the function itself, without calling it: check_x(my_function).")
+                raise _Mismatch(_("the argument is a function"), f"{type(fn).__name__} {fn!r}",
+                                _("a function {signature}").format(signature=signature), f"{type(fn).__name__}",
+                                _("Pass the function itself, without calling it: check_x(my_function)."))
             body(checks)
         except _NotImplemented as exc:
             status = "not implemented"
-            message = (f"NOT IMPLEMENTED YET  {exercise}: your function still raises NotImplementedError"
-                       f" ({exc}).\n  Replace the `raise NotImplementedError(...)` line under # YOUR CODE HERE"
-                       " with your code and run the checker again.")
+            message = (_("NOT IMPLEMENTED YET  {exercise}: your function still raises NotImplementedError "
+                         "({message}).").format(exercise=exercise, message=exc) + "\n"
+                       + _("  Replace the `raise NotImplementedError(...)` line under # YOUR CODE HERE with your code "
+                           "and run the checker again."))
         except _Mismatch as m:
             status = "failed"
             message = _failure_message(exercise, checks.done, m, caught)
         except _StudentRaised as e:
             status = "error"
-            message = (f"ERROR  {exercise}: your function raised {type(e.exc).__name__}: {e.exc}\n"
-                       f"  where:    {e.where}\n  input:    {e.input}")
+            message = "\n".join([
+                _("ERROR  {exercise}: your function raised {error}: {message}").format(
+                    exercise=exercise, error=type(e.exc).__name__, message=e.exc),
+                _("  where:    ") + e.where, _("  input:    ") + e.input])
             if e.hint:
-                message += f"\n  hint:     {e.hint}"
+                message += "\n" + _("  hint:     ") + e.hint
         except Exception as exc:  # an output the checker could not even inspect
             status = "failed"
-            message = (f"FAILED  {exercise}: the checker could not inspect your output "
-                       f"({type(exc).__name__}: {exc}).\n  hint:     Check the type and the shape of what "
-                       f"your function returns; the signature is {signature}.")
+            message = (_("FAILED  {exercise}: the checker could not inspect your output ({error}: {message}).").format(
+                exercise=exercise, error=type(exc).__name__, message=exc) + "\n" + _("  hint:     ")
+                + _("Check the type and the shape of what your function returns; the signature is {signature}.").format(
+                    signature=signature))
         else:
             status = "passed"
-            message = f"PASSED  {exercise}: all {len(checks.done)} checks hold.\n" + "\n".join(
-                f"  ok  {c}" for c in checks.done)
+            message = _("PASSED  {exercise}: all {count} checks hold.").format(
+                exercise=exercise, count=len(checks.done)) + "\n" + "\n".join(
+                _("  ok  {check}").format(check=c) for c in checks.done)
         if checks.hand_backs:  # whatever the outputs were, they are not the student's work
             status = "failed"
-            message = (f"FAILED  {exercise}: this exercise asks you to write {exercise} yourself; "
-                       f"your function called {checks.hand_backs[0]}.")
+            message = _("FAILED  {exercise}: this exercise asks you to write {exercise} yourself; your function "
+                        "called {name}.").format(exercise=exercise, name=checks.hand_backs[0])
     print(message)
     return CheckResult(exercise, status, message, list(checks.done))
 
 
 def _failure_message(exercise: str, done: list[str], m: _Mismatch, caught) -> str:
-    lines = [f"FAILED  {exercise}: check {len(done) + 1} did not hold ({len(done)} passed before it).",
-             f"  check:    {m.check}", f"  input:    {m.input}",
-             f"  expected: {m.expected}", f"  got:      {m.got}"]
+    lines = [_("FAILED  {exercise}: check {number} did not hold ({passed} passed before it).").format(
+                 exercise=exercise, number=len(done) + 1, passed=len(done)),
+             _("  check:    ") + m.check, _("  input:    ") + m.input,
+             _("  expected: ") + m.expected, _("  got:      ") + m.got]
     if m.hint:
-        lines.append(f"  hint:     {m.hint}")
+        lines.append(_("  hint:     ") + m.hint)
     if caught:
-        lines.append(f"  note:     your code also warned: {caught[0].category.__name__}: {caught[0].message}")
+        lines.append(_("  note:     ") + _("your code also warned: {warning}").format(
+            warning=f"{caught[0].category.__name__}: {caught[0].message}"))
     return "\n".join(lines)
 
 
@@ -371,15 +390,15 @@ def _fmt(x, rows: int = 4) -> str:
 
 def _expect_tensor(out, check: str, input: str, shape=None, hint: str = "") -> torch.Tensor:
     if not isinstance(out, torch.Tensor):
-        raise _Mismatch(check, input, "a torch.Tensor" + (f" of shape {tuple(shape)}" if shape else ""),
-                        f"{type(out).__name__}: {_fmt(out)}",
-                        hint or "Return a torch tensor (did you forget `return`?).")
+        raise _Mismatch(check, input, _("a torch.Tensor of shape {shape}").format(shape=tuple(shape)) if shape
+                        else _("a torch.Tensor"), f"{type(out).__name__}: {_fmt(out)}",
+                        hint or _("Return a torch tensor (did you forget `return`?)."))
     if shape is not None and tuple(out.shape) != tuple(shape):
         raise _Mismatch(check, input, f"shape {tuple(shape)}", f"shape {tuple(out.shape)}: {_fmt(out)}",
-                        hint or "Check which dimension you reduce or squeeze.")
+                        hint or _("Check which dimension you reduce or squeeze."))
     if out.is_floating_point() and not torch.isfinite(out).all():
-        raise _Mismatch(check, input, "finite values", f"{_fmt(out)} (contains nan or inf)",
-                        hint or "Something overflowed or divided by zero.")
+        raise _Mismatch(check, input, _("finite values"), _("{values} (contains nan or inf)").format(values=_fmt(out)),
+                        hint or _("Something overflowed or divided by zero."))
     return out
 
 
@@ -400,25 +419,26 @@ def _z(mean_got, se_got, mean_ref, se_ref) -> torch.Tensor:
 # ----- answers given as numbers and arrays --------------------------------------------------------
 def _expect_array(out, check: str, inp: str, shape, hint: str = "") -> np.ndarray:
     """``out`` as a float64 array of ``shape`` (a list, a tuple, a numpy array or a tensor), or a failed check."""
-    want = f"an array of shape {tuple(shape)}"
+    want = _("an array of shape {shape}").format(shape=tuple(shape))
     if out is None or isinstance(out, (str, bytes, dict)):
         raise _Mismatch(check, inp, want, f"{type(out).__name__}: {_fmt(out)}",
-                        hint or "Return the result (did you forget `return`?).")
+                        hint or _("Return the result (did you forget `return`?)."))
     try:
         arr = np.asarray(out.detach().cpu() if isinstance(out, torch.Tensor) else out, dtype=np.float64)
     except (TypeError, ValueError):
         raise _Mismatch(check, inp, want, f"{type(out).__name__}: {_fmt(out)}",
-                        hint or "Return numbers: a numpy array (or a list of floats).") from None
+                        hint or _("Return numbers: a numpy array (or a list of floats).")) from None
     if arr.shape != tuple(shape):
-        raise _Mismatch(check, inp, want, _fmt(arr), hint or "Check the shape of what you return.")
+        raise _Mismatch(check, inp, want, _fmt(arr), hint or _("Check the shape of what you return."))
     if not np.isfinite(arr).all():
-        raise _Mismatch(check, inp, "finite values", f"{_fmt(arr)} (contains nan or inf)", hint)
+        raise _Mismatch(check, inp, _("finite values"), _("{values} (contains nan or inf)").format(values=_fmt(arr)),
+                        hint)
     return arr
 
 
 def _expect_number(out, check: str, inp: str, whole: bool = False) -> float:
     """``out`` as a float (a whole number when ``whole``), or a failed check."""
-    kind = "a whole number (int)" if whole else "a number"
+    kind = _("a whole number (int)") if whole else _("a number")
     if isinstance(out, torch.Tensor) and out.numel() == 1:
         out = out.item()
     if isinstance(out, np.ndarray) and out.size == 1:
@@ -427,33 +447,36 @@ def _expect_number(out, check: str, inp: str, whole: bool = False) -> float:
         out = out.item()
     if isinstance(out, bool) or not isinstance(out, (int, float)):
         raise _Mismatch(check, inp, kind, f"{type(out).__name__}: {_fmt(out)}",
-                        "Return one number (did you forget `return`?).")
+                        _("Return one number (did you forget `return`?)."))
     if not math.isfinite(out) or (whole and out != int(out)):
         raise _Mismatch(check, inp, kind, _fmt(out),
-                        "Return a whole number: a count of update rounds." if whole else "")
+                        _("Return a whole number: a count of update rounds.") if whole else "")
     return float(out)
 
 
 def _expect_numbers(out, names: tuple, check: str, inp: str) -> np.ndarray:
     """``out`` as a tuple of ``len(names)`` numbers (e.g. ``("mean", "low", "high")``), or a failed check."""
     if not isinstance(out, (tuple, list)) or len(out) != len(names):
-        raise _Mismatch(check, inp, f"a tuple ({', '.join(names)})", f"{type(out).__name__}: {_fmt(out)}",
-                        f"Return {len(names)} numbers: return {', '.join(names)}.")
+        raise _Mismatch(check, inp, _("a tuple ({names})").format(names=", ".join(names)),
+                        f"{type(out).__name__}: {_fmt(out)}",
+                        _("Return {count} numbers: return {names}.").format(count=len(names), names=", ".join(names)))
     return np.array([_expect_number(v, check, inp) for v in out])
 
 
 def _match_mistake(got: np.ndarray, variants, default_hint: str, atol: float = 1e-6) -> str:
     """A hint naming every ``(name, value, why)`` of ``variants`` that ``got`` equals (an input cannot always
-    tell two mistakes apart), else ``default_hint``."""
+    tell two mistakes apart), else ``default_hint``. ``name``, ``why`` and ``default_hint`` come translated
+    (the caller's ``_()``); this function translates only the sentence around them."""
     matches = []
     for name, value, why in variants:
         value = np.asarray(value, dtype=np.float64)
         if value.shape == got.shape and np.allclose(got, value, rtol=1e-6, atol=atol):
-            matches.append(f"{name}. {why}")
+            matches.append(_("{mistake}. {why}").format(mistake=name, why=why))
     if len(matches) == 1:
-        return f"Your values match the mistake: {matches[0]}"
+        return _("Your values match the mistake: {mistake}").format(mistake=matches[0])
     if matches:
-        return "On this input your values match each of these mistakes: " + " Or: ".join(matches)
+        return _("On this input your values match each of these mistakes: {mistakes}").format(
+            mistakes=_(" Or: ").join(matches))
     return default_hint
 
 
@@ -477,6 +500,9 @@ def main(argv=None) -> int:
         print("usage: python -m maddpg_lite.checks --answers  (rewrites the table of notebooks/exercises/README.md)",
               file=sys.stderr)
         return 2
+    if not paths.in_checkout():
+        return paths.refuse_outside_checkout("python -m maddpg_lite.checks", "rewrites the instructor guide, "
+                                                                              "notebooks/exercises/README.md")
     if not os.path.isfile(GUIDE):
         print(f"python -m maddpg_lite.checks: no instructor guide at {GUIDE} (run it in a checkout)", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ import types
 
 import numpy as np
 
+from ..i18n import _
 from ..maddpg import MADDPG
 from .core import _Checks, _expect_array, _fmt, _match_mistake, _Mismatch, checker
 from .shared import _mpe2_states, _state_input
@@ -21,12 +22,12 @@ def _observation_variants(agent_pos, landmark_pos, target, i):
     goal = [] if i == 0 else [landmark_pos[target]]
     flat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
     return [
-        ("self - other instead of other - self", flat([me - p for p in goal + list(landmark_pos) + others]),
-         "Each slot is the position of the thing seen minus the agent's own position."),
-        ("absolute positions instead of relative ones", flat(goal + list(landmark_pos) + others),
-         "Nobody observes absolute positions: subtract the agent's own position from every slot."),
-        ("the other agents before the landmarks", flat([p - me for p in goal + others + list(landmark_pos)]),
-         "mpe2's order: (target - self for a good agent), then every landmark, then every other agent."),
+        (_("self - other instead of other - self"), flat([me - p for p in goal + list(landmark_pos) + others]),
+         _("Each slot is the position of the thing seen minus the agent's own position.")),
+        (_("absolute positions instead of relative ones"), flat(goal + list(landmark_pos) + others),
+         _("Nobody observes absolute positions: subtract the agent's own position from every slot.")),
+        (_("the other agents before the landmarks"), flat([p - me for p in goal + others + list(landmark_pos)]),
+         _("mpe2's order: (target - self for a good agent), then every landmark, then every other agent.")),
     ]
 
 
@@ -45,26 +46,30 @@ def check_observation(c: _Checks) -> None:
         for s in _mpe2_states(n_good, seeds, steps):
             for i, expected in enumerate(s["obs"]):
                 inp = _state_input(s, f", i = {i}")
-                check = f"observation(...) of agent {i} equals mpe2's (N={n_good} good agents)"
+                check = _("observation(...) of agent {agent} equals mpe2's (N={n_good} good agents)").format(
+                    agent=i, n_good=n_good)
                 n = len(expected)
                 hint = ""
                 out = c.call(inp, s["agent_pos"].copy(), s["landmark_pos"].copy(), s["target"], i)
                 if hasattr(out, "__len__") and not isinstance(out, (str, dict)):
                     if i == 0 and len(out) == n + 2:
-                        hint = "The adversary is not told the target: its observation has no target slot."
+                        hint = _("The adversary is not told the target: its observation has no target slot.")
                     elif i > 0 and len(out) == n - 2:
-                        hint = "A good agent's observation starts with target - self (2 numbers), then the landmarks."
+                        hint = _("A good agent's observation starts with target - self (2 numbers), then the "
+                                 "landmarks.")
                     elif len(out) == n + 2:
-                        hint = "The other agents are every agent except agent i itself."
+                        hint = _("The other agents are every agent except agent i itself.")
                 got = _expect_array(out, check, inp, expected.shape,
-                                    hint or f"Agent {i} observes {n} numbers here: 2 per thing it sees.")
+                                    hint or _("Agent {agent} observes {n} numbers here: 2 per thing it sees.").format(
+                                        agent=i, n=n))
                 if not np.allclose(got, expected, rtol=0, atol=1e-6):
                     hint = _match_mistake(got, _observation_variants(s["agent_pos"], s["landmark_pos"], s["target"], i),
-                                          "Slots, in order: (target - self, good agents only), landmark_m - self for "
-                                          "every landmark, other - self for every other agent in index order.")
+                                          _("Slots, in order: (target - self, good agents only), landmark_m - self "
+                                            "for every landmark, other - self for every other agent in index order."))
                     raise _Mismatch(check, inp, _fmt(expected), _fmt(got), hint)
-    c.ok("equals mpe2's observation for every agent, on 20 states with 2 good agents (after resets and random steps)")
-    c.ok("also with 1 and with 3 good agents (N landmarks, N + 1 agents)")
+    c.ok(_("equals mpe2's observation for every agent, on 20 states with 2 good agents (after resets and random "
+           "steps)"))
+    c.ok(_("also with 1 and with 3 good agents (N landmarks, N + 1 agents)"))
 
 
 @checker("observation_sizes(n_good)")
@@ -78,24 +83,26 @@ def check_observation_sizes(c: _Checks) -> None:
         env = make_env(N=n)
         expected = [int(env.observation_space(name).shape[0]) for name in env.possible_agents]
         inp = f"n_good = {n}"
-        check = f"observation_sizes({n}) equals the sizes of mpe2's observation spaces"
+        check = _("observation_sizes({n}) equals the sizes of mpe2's observation spaces").format(n=n)
         got = _expect_array(c.call(inp, n), check, inp, (n + 1,),
-                            f"Return one size per agent, the adversary first: {n + 1} numbers for n_good = {n}.")
+                            _("Return one size per agent, the adversary first: {count} numbers for n_good = {n}.")
+                            .format(count=n + 1, n=n))
         variants = [
-            ("no target slot for the good agents", [4 * n] * (n + 1),
-             "Good agents are told the target: their observation starts with target - self (2 numbers)."),
-            ("a target slot for the adversary too", [4 * n + 2] * (n + 1),
-             "The adversary is not told the target: no target slot for it."),
-            ("the agent itself counted among the other agents", [4 * n + 2] + [4 * n + 4] * n,
-             "The other agents are the N others (N + 1 agents minus the agent itself)."),
-            ("2 landmarks whatever n_good is", [4 + 2 * n] + [6 + 2 * n] * n,
-             "simple_adversary has N landmarks, one per good agent (2 in the game we train on)."),
+            (_("no target slot for the good agents"), [4 * n] * (n + 1),
+             _("Good agents are told the target: their observation starts with target - self (2 numbers).")),
+            (_("a target slot for the adversary too"), [4 * n + 2] * (n + 1),
+             _("The adversary is not told the target: no target slot for it.")),
+            (_("the agent itself counted among the other agents"), [4 * n + 2] + [4 * n + 4] * n,
+             _("The other agents are the N others (N + 1 agents minus the agent itself).")),
+            (_("2 landmarks whatever n_good is"), [4 + 2 * n] + [6 + 2 * n] * n,
+             _("simple_adversary has N landmarks, one per good agent (2 in the game we train on).")),
         ]
         if not np.array_equal(got, expected):
             raise _Mismatch(check, inp, str(expected), str([int(v) if v == int(v) else v for v in got]),
-                            _match_mistake(got, variants, "2 numbers per thing seen: the target (good agents only), "
-                                                          "each landmark, each other agent."))
-    c.ok("sizes equal mpe2's observation spaces for n_good in {1, 2, 3, 4, 6} (8, 10, 10 for the game we train on)")
+                            _match_mistake(got, variants, _("2 numbers per thing seen: the target (good agents "
+                                                            "only), each landmark, each other agent.")))
+    c.ok(_("sizes equal mpe2's observation spaces for n_good in {1, 2, 3, 4, 6} (8, 10, 10 for the game we train "
+           "on)"))
 
 
 def _critic_input_dims(obs_dims, n_actions: int, centralized: bool) -> list[int]:
@@ -117,23 +124,23 @@ def check_critic_input_sizes(c: _Checks) -> None:
             args = (list(obs_dims), n_actions) + (() if centralized is None else (centralized,))
             inp = f"obs_dims = {list(obs_dims)}, n_actions = {n_actions}" + (
                 "" if centralized is None else f", centralized = {centralized}")
-            check = ("MADDPG critics (the default): all observations and all actions" if centralized is not False
-                     else "independent DDPG critics: own observation and own action")
+            check = (_("MADDPG critics (the default): all observations and all actions") if centralized is not False
+                     else _("independent DDPG critics: own observation and own action"))
             got = _expect_array(c.call(inp, *args), check, inp, (len(obs_dims),),
-                                "Return one size per agent (a list of ints).")
+                                _("Return one size per agent (a list of ints)."))
             n, total = len(obs_dims), sum(obs_dims)
             variants = [
-                ("the actions are missing", [total] * n if centralized is not False else list(obs_dims),
-                 "A critic Q_i(x, a_1..a_N) reads the actions too, as one-hots of length n_actions."),
-                ("only the agent's own action", [total + n_actions] * n,
-                 "A centralized critic reads every agent's action: N * n_actions numbers."),
-                ("the centralized size for DDPG", [total + n * n_actions] * n,
-                 "centralized=False is independent DDPG: critic i reads only o_i and a_i."),
+                (_("the actions are missing"), [total] * n if centralized is not False else list(obs_dims),
+                 _("A critic Q_i(x, a_1..a_N) reads the actions too, as one-hots of length n_actions.")),
+                (_("only the agent's own action"), [total + n_actions] * n,
+                 _("A centralized critic reads every agent's action: N * n_actions numbers.")),
+                (_("the centralized size for DDPG"), [total + n * n_actions] * n,
+                 _("centralized=False is independent DDPG: critic i reads only o_i and a_i.")),
             ]
             if not np.array_equal(got, expected):
                 raise _Mismatch(check, inp, str(expected), str([int(v) if v == int(v) else v for v in got]),
-                                _match_mistake(got, variants, "MADDPG: sum(obs_dims) + N * n_actions for every agent; "
-                                                              "DDPG: obs_dims[i] + n_actions."))
-    c.ok("MADDPG: sum(obs_dims) + N * n_actions for every agent (43 in our game), for 1 to 6 agents; centralized "
-         "is the default")
-    c.ok("independent DDPG (centralized=False): obs_dims[i] + n_actions")
+                                _match_mistake(got, variants, _("MADDPG: sum(obs_dims) + N * n_actions for every "
+                                                                "agent; DDPG: obs_dims[i] + n_actions.")))
+    c.ok(_("MADDPG: sum(obs_dims) + N * n_actions for every agent (43 in our game), for 1 to 6 agents; centralized "
+           "is the default"))
+    c.ok(_("independent DDPG (centralized=False): obs_dims[i] + n_actions"))

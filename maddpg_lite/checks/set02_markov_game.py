@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..env import N_ACTIONS, VecSimpleAdversary
+from ..i18n import _
 from .core import _Checks, _expect_array, _fmt, _match_mistake, _Mismatch, checker
 from .shared import _mpe2_states, _state_input
 
@@ -18,19 +19,19 @@ def _reward_variants(agent_pos, landmark_pos, target):
     n = len(d) - 1
     d_any = np.sqrt(np.sum(np.square(agent_pos[0] - landmark_pos), axis=1)).min()
     return [
-        ("squared distances", [-d[0] ** 2] + [-np.min(d[1:] ** 2) + d[0] ** 2] * n,
-         "mpe2 pays plain distances, not squared ones (the original MPE used squares)."),
-        ("each good agent's own distance instead of the closest good agent's",
+        (_("squared distances"), [-d[0] ** 2] + [-np.min(d[1:] ** 2) + d[0] ** 2] * n,
+         _("mpe2 pays plain distances, not squared ones (the original MPE used squares).")),
+        (_("each good agent's own distance instead of the closest good agent's"),
          [-d[0]] + [-d[j] + d[0] for j in range(1, n + 1)],
-         "The good agents share one reward: -min_j d(good_j, target) + d(adversary, target)."),
-        ("no adversary term in the good agents' reward", [-d[0]] + [-np.min(d[1:])] * n,
-         "The good agents also gain when the adversary is far from the target: + d(adversary, target)."),
-        ("the signs flipped", [d[0]] + [np.min(d[1:]) - d[0]] * n,
-         "Rewards are negative distances: the adversary gets -d(adversary, target)."),
-        ("the adversary paid by its nearest landmark", [-d_any] + [-np.min(d[1:]) + d[0]] * n,
-         "The adversary is paid by its distance to the target, though it does not know which landmark that is."),
-        ("the mean of the good agents' distances instead of the min", [-d[0]] + [-np.mean(d[1:]) + d[0]] * n,
-         "Only the good agent closest to the target counts: min, not mean."),
+         _("The good agents share one reward: -min_j d(good_j, target) + d(adversary, target).")),
+        (_("no adversary term in the good agents' reward"), [-d[0]] + [-np.min(d[1:])] * n,
+         _("The good agents also gain when the adversary is far from the target: + d(adversary, target).")),
+        (_("the signs flipped"), [d[0]] + [np.min(d[1:]) - d[0]] * n,
+         _("Rewards are negative distances: the adversary gets -d(adversary, target).")),
+        (_("the adversary paid by its nearest landmark"), [-d_any] + [-np.min(d[1:]) + d[0]] * n,
+         _("The adversary is paid by its distance to the target, though it does not know which landmark that is.")),
+        (_("the mean of the good agents' distances instead of the min"), [-d[0]] + [-np.mean(d[1:]) + d[0]] * n,
+         _("Only the good agent closest to the target counts: min, not mean.")),
     ]
 
 
@@ -45,17 +46,18 @@ def check_rewards(c: _Checks) -> None:
             if s["rewards"] is None:
                 continue
             inp = _state_input(s)
-            check = f"rewards(...) equal mpe2's rewards (N={n_good} good agents)"
+            check = _("rewards(...) equal mpe2's rewards (N={n_good} good agents)").format(n_good=n_good)
             got = _expect_array(c.call(inp, s["agent_pos"].copy(), s["landmark_pos"].copy(), s["target"]), check, inp,
-                                s["rewards"].shape, f"Return one reward per agent, the adversary first ({n_good + 1}).")
+                                s["rewards"].shape, _("Return one reward per agent, the adversary first ({count}).")
+                                .format(count=n_good + 1))
             if not np.allclose(got, s["rewards"], rtol=1e-9, atol=1e-9):
                 raise _Mismatch(check, inp, _fmt(s["rewards"]), _fmt(got), _match_mistake(
                     got, _reward_variants(s["agent_pos"], s["landmark_pos"], s["target"]),
-                    "adversary: -d(adversary, target); each good agent: -min_j d(good_j, target) "
-                    "+ d(adversary, target)."))
-    c.ok("equal mpe2's rewards after 20 random steps with 2 good agents: -d(adv, target) and -min_j d(good_j, target) "
-         "+ d(adv, target)")
-    c.ok("also with 1 and 3 good agents (the closest of all good agents counts)")
+                    _("adversary: -d(adversary, target); each good agent: -min_j d(good_j, target) "
+                      "+ d(adversary, target).")))
+    c.ok(_("equal mpe2's rewards after 20 random steps with 2 good agents: -d(adv, target) and -min_j d(good_j, "
+           "target) + d(adv, target)"))
+    c.ok(_("also with 1 and 3 good agents (the closest of all good agents counts)"))
 
 
 _DT, _DAMPING, _FORCE, _DIRECTIONS = 0.1, 0.25, 5.0, np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype=float)
@@ -76,35 +78,35 @@ def check_physics_step(c: _Checks) -> None:
         env.step(actions[None])
         expected = (env.agent_pos[0].copy(), env.agent_vel[0].copy())
         inp = f"pos = {_fmt(pos)}, vel = {_fmt(vel)}, actions = {actions.tolist()}"
-        check = "(new_pos, new_vel) equal mpe2's after one step"
+        check = _("(new_pos, new_vel) equal mpe2's after one step")
         out = c.call(inp, pos.copy(), vel.copy(), actions.copy())
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise _Mismatch(check, inp, "a pair (new_pos, new_vel)", f"{type(out).__name__}: {_fmt(out)}",
-                            "Return both arrays: return new_pos, new_vel.")
+            raise _Mismatch(check, inp, _("a pair (new_pos, new_vel)"), f"{type(out).__name__}: {_fmt(out)}",
+                            _("Return both arrays: return new_pos, new_vel."))
         new_pos, new_vel = (_expect_array(o, check, inp, (3, 2)) for o in out)
         force = _FORCE * _DIRECTIONS[actions]
         variants = [
-            ("the position moved with the new velocity",
+            (_("the position moved with the new velocity"),
              np.concatenate([pos + (vel * (1 - _DAMPING) + force * _DT) * _DT, vel * (1 - _DAMPING) + force * _DT]),
-             "mpe2 moves the position with the OLD velocity first, then updates the velocity."),
-            ("the damping applied after the force",
+             _("mpe2 moves the position with the OLD velocity first, then updates the velocity.")),
+            (_("the damping applied after the force"),
              np.concatenate([pos + vel * _DT, (vel + force * _DT) * (1 - _DAMPING)]),
-             "Damp the old velocity, then add the push: v' = v (1 - 0.25) + F dt / m."),
-            ("the force not multiplied by dt", np.concatenate([pos + vel * _DT, vel * (1 - _DAMPING) + force]),
-             "The push changes the velocity by F dt / m = 5 * 0.1 = 0.5 per step."),
-            ("no damping", np.concatenate([pos + vel * _DT, vel + force * _DT]),
-             "The velocity keeps 75% of itself each step: damping 0.25."),
-            ("up and down swapped", np.concatenate([pos + vel * _DT, vel * (1 - _DAMPING)
-                                                    + _FORCE * _DIRECTIONS[[0, 1, 2, 4, 3]][actions] * _DT]),
-             "Action 3 pushes down (-y), action 4 up (+y)."),
+             _("Damp the old velocity, then add the push: v' = v (1 - 0.25) + F dt / m.")),
+            (_("the force not multiplied by dt"), np.concatenate([pos + vel * _DT, vel * (1 - _DAMPING) + force]),
+             _("The push changes the velocity by F dt / m = 5 * 0.1 = 0.5 per step.")),
+            (_("no damping"), np.concatenate([pos + vel * _DT, vel + force * _DT]),
+             _("The velocity keeps 75% of itself each step: damping 0.25.")),
+            (_("up and down swapped"), np.concatenate([pos + vel * _DT, vel * (1 - _DAMPING)
+                                                       + _FORCE * _DIRECTIONS[[0, 1, 2, 4, 3]][actions] * _DT]),
+             _("Action 3 pushes down (-y), action 4 up (+y).")),
         ]
         got = np.concatenate([new_pos, new_vel])
         if not np.allclose(got, np.concatenate(expected), rtol=0, atol=1e-12):
             raise _Mismatch(check, inp, f"new_pos = {_fmt(expected[0])}, new_vel = {_fmt(expected[1])}",
                             f"new_pos = {_fmt(new_pos)}, new_vel = {_fmt(new_vel)}",
-                            _match_mistake(got, variants, "p' = p + v dt; v' = v (1 - damping) + 5 * direction * dt "
-                                                          "(dt = 0.1, damping = 0.25, mass 1).", atol=1e-12))
-    c.ok("equals mpe2's physics on 40 random states, every action: p' = p + v dt, then v' = v (1 - 0.25) + F dt")
+                            _match_mistake(got, variants, _("p' = p + v dt; v' = v (1 - damping) + 5 * direction * "
+                                                            "dt (dt = 0.1, damping = 0.25, mass 1)."), atol=1e-12))
+    c.ok(_("equals mpe2's physics on 40 random states, every action: p' = p + v dt, then v' = v (1 - 0.25) + F dt"))
 
 
 @checker("discounted_return(rewards, gamma)")
@@ -116,24 +118,25 @@ def check_discounted_return(c: _Checks) -> None:
         for gamma in [0.95, 0.0, 1.0, 0.5]:
             rewards = rng.normal(-1, 1, (T, N))
             inp = f"rewards = {_fmt(rewards)} (shape {(T, N)}), gamma = {gamma}"
-            check = "G_i = sum_t gamma^t r_i^t, one per agent"
+            check = _("G_i = sum_t gamma^t r_i^t, one per agent")
             given = rewards.copy()
             got = _expect_array(c.call(inp, given, gamma), check, inp, (N,),
-                                "Sum over the time axis (axis 0): one return per agent.")
+                                _("Sum over the time axis (axis 0): one return per agent."))
             if not np.array_equal(given, rewards):
-                raise _Mismatch("the rewards are left unchanged", inp, "rewards unchanged", "rewards modified in place",
-                                "Compute a new array; avoid in-place operations such as *=.")
+                raise _Mismatch(_("the rewards are left unchanged"), inp, _("rewards unchanged"),
+                                _("rewards modified in place"),
+                                _("Compute a new array; avoid in-place operations such as *=."))
             t = np.arange(T)[:, None]
             expected = (gamma ** t * rewards).sum(axis=0)
             variants = [
-                ("the discount starts at gamma^1", (gamma ** (t + 1) * rewards).sum(axis=0),
-                 "The first reward is not discounted: gamma^0 = 1."),
-                ("the discount applied backwards", (gamma ** (T - 1 - t) * rewards).sum(axis=0),
-                 "gamma^t weighs the reward of step t: the LAST rewards count least."),
-                ("no discount", rewards.sum(axis=0), "Multiply the reward of step t by gamma^t."),
+                (_("the discount starts at gamma^1"), (gamma ** (t + 1) * rewards).sum(axis=0),
+                 _("The first reward is not discounted: gamma^0 = 1.")),
+                (_("the discount applied backwards"), (gamma ** (T - 1 - t) * rewards).sum(axis=0),
+                 _("gamma^t weighs the reward of step t: the LAST rewards count least.")),
+                (_("no discount"), rewards.sum(axis=0), _("Multiply the reward of step t by gamma^t.")),
             ]
             if not np.allclose(got, expected, rtol=1e-9, atol=1e-9):
                 raise _Mismatch(check, inp, _fmt(expected), _fmt(got), _match_mistake(
-                    got, variants, "G_i = sum_t gamma^t r_i^t with t = 0, 1, ..., T - 1.", atol=1e-9))
-    c.ok("sum_t gamma^t r_t per agent, for T in {1, 7, 25}, gamma in {0, 0.5, 0.95, 1}")
-    c.ok("the rewards are not modified")
+                    got, variants, _("G_i = sum_t gamma^t r_i^t with t = 0, 1, ..., T - 1."), atol=1e-9))
+    c.ok(_("sum_t gamma^t r_t per agent, for T in {1, 7, 25}, gamma in {0, 0.5, 0.95, 1}"))
+    c.ok(_("the rewards are not modified"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..functional import gumbel_softmax
+from ..i18n import _
 from .core import N_DRAWS, Z_MAX, _Checks, _expect_tensor, _fmt, _mean_and_se, _Mismatch, _z, checker
 
 
@@ -21,8 +22,8 @@ def _one_hot_problem(out: torch.Tensor) -> str:
     if len(bad) == 0:
         return ""
     r = int(bad[0, 0])
-    return (f"row {r} is {_fmt(values[r])} ({int(ones[r])} entries equal to 1, "
-            f"{values.shape[-1] - int(ones[r]) - int(zeros[r])} neither 0 nor 1)")
+    return _("row {row} is {values} ({ones} entries equal to 1, {others} neither 0 nor 1)").format(
+        row=r, values=_fmt(values[r]), ones=int(ones[r]), others=values.shape[-1] - int(ones[r]) - int(zeros[r]))
 
 
 GUMBEL_LOGITS = torch.tensor([1.5, 0.5, 0.0, -1.0, 0.2])
@@ -52,134 +53,145 @@ def check_gumbel_softmax(c: _Checks) -> None:
     shapes = [(1, 5), (8, 5), (3, 2), (16, 7)]
     for shape in shapes:
         logits = 2 * torch.randn(shape, generator=gen)
-        inp = f"logits of shape {shape}: {_fmt(logits, 2)} (tau, hard left at their defaults)"
-        _expect_tensor(c.call(inp, logits), "output shape = input shape", inp, shape)
-    c.ok(f"returns a tensor of the input's shape for shapes {shapes}")
+        inp = _("logits of shape {shape}: {logits} (tau, hard left at their defaults)").format(
+            shape=shape, logits=_fmt(logits, 2))
+        _expect_tensor(c.call(inp, logits), _("output shape = input shape"), inp, shape)
+    c.ok(_("returns a tensor of the input's shape for shapes {shapes}").format(shapes=shapes))
 
     for tau in [1.0, 0.05, 10.0, 1e-3]:
         for shape in shapes:
             logits = 2 * torch.randn(shape, generator=gen)
             inp = f"logits = {_fmt(logits, 2)}, tau={tau}, hard=True"
-            out = _expect_tensor(c.call(inp, logits, tau=tau, hard=True), "hard=True gives one-hot rows", inp, shape,
-                                 hint="nan/inf: use torch.softmax (it subtracts the row maximum) instead of "
-                                      "exp()/sum(); (logits + g) / tau is huge when tau is small.")
+            out = _expect_tensor(c.call(inp, logits, tau=tau, hard=True), _("hard=True gives one-hot rows"), inp,
+                                 shape, hint=_("nan/inf: use torch.softmax (it subtracts the row maximum) instead of "
+                                               "exp()/sum(); (logits + g) / tau is huge when tau is small."))
             problem = _one_hot_problem(out)
             if problem:
-                raise _Mismatch("hard=True gives one-hot rows", inp, "exactly one 1 per row, 0 elsewhere", problem,
-                                "The forward value of the straight-through sample is y_hard, the one-hot of argmax(y): "
-                                "return (y_hard - y).detach() + y.")
-    c.ok("hard=True: exactly one-hot rows for tau in {1e-3, 0.05, 1, 10}")
+                raise _Mismatch(_("hard=True gives one-hot rows"), inp, _("exactly one 1 per row, 0 elsewhere"),
+                                problem, _("The forward value of the straight-through sample is y_hard, the one-hot of "
+                                           "argmax(y): return (y_hard - y).detach() + y."))
+    c.ok(_("hard=True: exactly one-hot rows for tau in {1e-3, 0.05, 1, 10}"))
 
     tied = torch.tensor([[1e9, 1e9, 0.0, 0.0, 0.0], [0.0, 3e9, 3e9, 3e9, 0.0]]).repeat(4, 1)
-    inp = f"logits = {_fmt(tied, 2)} (float32 noise cannot separate the 1e9 entries: y has exact ties), tau=1.0"
-    out = _expect_tensor(c.call(inp, tied, tau=1.0, hard=True), "ties give one 1 per row", inp, tied.shape)
+    note = _("(float32 noise cannot separate the 1e9 entries: y has exact ties)")
+    inp = f"logits = {_fmt(tied, 2)} {note}, tau=1.0"
+    out = _expect_tensor(c.call(inp, tied, tau=1.0, hard=True), _("ties give one 1 per row"), inp, tied.shape)
     problem = _one_hot_problem(out)
     if problem:
-        raise _Mismatch("ties give one 1 per row", inp, "exactly one 1 per row, at one of the tied maxima", problem,
-                        "Build y_hard from argmax (one index per row), not from y == y.max(): "
-                        "the comparison marks every tied entry.")
-    c.ok("ties in y: still exactly one 1 per row")
+        raise _Mismatch(_("ties give one 1 per row"), inp, _("exactly one 1 per row, at one of the tied maxima"),
+                        problem, _("Build y_hard from argmax (one index per row), not from y == y.max(): "
+                                   "the comparison marks every tied entry."))
+    c.ok(_("ties in y: still exactly one 1 per row"))
 
     for tau in [1.0, 0.01, 10.0]:
         logits = 3 * torch.randn(64, 5, generator=gen)
         inp = f"logits = {_fmt(logits, 2)}, tau={tau}, hard=False"
-        out = _expect_tensor(c.call(inp, logits, tau=tau, hard=False), "hard=False gives probability rows", inp,
-                             logits.shape, hint="nan/inf: use torch.softmax rather than exp()/sum(); "
-                                                "(logits + g) / tau is huge when tau is small.")
+        out = _expect_tensor(c.call(inp, logits, tau=tau, hard=False), _("hard=False gives probability rows"), inp,
+                             logits.shape, hint=_("nan/inf: use torch.softmax rather than exp()/sum(); "
+                                                  "(logits + g) / tau is huge when tau is small."))
         row_sums = out.detach().sum(-1)
         if (out.detach() < 0).any() or not torch.allclose(row_sums, torch.ones_like(row_sums), atol=1e-5):
-            raise _Mismatch("hard=False gives probability rows", inp, "entries >= 0, every row sums to 1",
-                            f"{_fmt(out)}; row sums {_fmt(row_sums)}",
-                            "The soft sample is softmax((logits + g) / tau) over the last dimension.")
-    c.ok("hard=False: rows are finite probability vectors (also at tau = 0.01)")
+            raise _Mismatch(_("hard=False gives probability rows"), inp, _("entries >= 0, every row sums to 1"),
+                            _("{values}; row sums {sums}").format(values=_fmt(out), sums=_fmt(row_sums)),
+                            _("The soft sample is softmax((logits + g) / tau) over the last dimension."))
+    c.ok(_("hard=False: rows are finite probability vectors (also at tau = 0.01)"))
 
     probs = torch.softmax(GUMBEL_LOGITS, dim=0).double()
     batch = GUMBEL_LOGITS.expand(N_DRAWS, 5).clone()
     for tau in [0.05, 1.0, 10.0]:
-        inp = f"{N_DRAWS} rows of logits {_fmt(GUMBEL_LOGITS)}, tau={tau}, hard=True"
-        out = _expect_tensor(c.call(inp, batch.clone(), tau=tau, hard=True), "hard-sample frequencies", inp,
+        inp = _("{n} rows of logits {logits}, tau={tau}, hard={hard}").format(
+            n=N_DRAWS, logits=_fmt(GUMBEL_LOGITS), tau=tau, hard=True)
+        out = _expect_tensor(c.call(inp, batch.clone(), tau=tau, hard=True), _("hard-sample frequencies"), inp,
                              batch.shape)
         problem = _one_hot_problem(out)
         if problem:
-            raise _Mismatch("hard=True gives one-hot rows", inp, "exactly one 1 per row", problem)
+            raise _Mismatch(_("hard=True gives one-hot rows"), inp, _("exactly one 1 per row"), problem)
         freq = out.detach().double().mean(0)
         se = torch.sqrt(probs * (1 - probs) / N_DRAWS)
         if ((freq - probs).abs() > Z_MAX * se).any():
             raise _Mismatch(
-                f"hard-sample frequencies = softmax(logits), for every tau (here tau={tau})", inp,
-                f"frequencies {_fmt(probs.tolist())} (softmax(logits), +- {Z_MAX:.0f} standard errors)",
-                f"frequencies {_fmt(freq.tolist())}",
-                "The temperature never changes which action is sampled: "
-                "argmax((logits + g) / tau) = argmax(logits + g). "
-                "Did you multiply the logits by tau, divide only the logits (not the noise), or skip the noise? "
-                "The noise is g = -log(-log(U)), U ~ Uniform(0, 1), one draw per entry.")
-    c.ok("hard samples follow softmax(logits) for tau in {0.05, 1, 10}")
+                _("hard-sample frequencies = softmax(logits), for every tau (here tau={tau})").format(tau=tau), inp,
+                _("frequencies {freqs} (softmax(logits), +- {z} standard errors)").format(
+                    freqs=_fmt(probs.tolist()), z=f"{Z_MAX:.0f}"),
+                _("frequencies {freqs}").format(freqs=_fmt(freq.tolist())),
+                _("The temperature never changes which action is sampled: "
+                  "argmax((logits + g) / tau) = argmax(logits + g). "
+                  "Did you multiply the logits by tau, divide only the logits (not the noise), or skip the noise? "
+                  "The noise is g = -log(-log(U)), U ~ Uniform(0, 1), one draw per entry."))
+    c.ok(_("hard samples follow softmax(logits) for tau in {0.05, 1, 10}"))
 
     means = []
     for tau in [0.1, 1.0, 10.0]:
-        inp = f"{N_DRAWS} rows of logits {_fmt(GUMBEL_LOGITS)}, tau={tau}, hard=False"
-        out = _expect_tensor(c.call(inp, batch.clone(), tau=tau, hard=False), "soft sample and tau", inp, batch.shape)
+        inp = _("{n} rows of logits {logits}, tau={tau}, hard={hard}").format(
+            n=N_DRAWS, logits=_fmt(GUMBEL_LOGITS), tau=tau, hard=False)
+        out = _expect_tensor(c.call(inp, batch.clone(), tau=tau, hard=False), _("soft sample and tau"), inp,
+                             batch.shape)
         got_mean, got_se = _mean_and_se(out.detach().max(-1).values)
         ref_mean, ref_se = _mean_and_se(gumbel_softmax(batch, tau=tau, hard=False).max(-1).values)
         means.append(round(got_mean.item(), 3))
         if _z(got_mean, got_se, ref_mean, ref_se) > Z_MAX:
             raise _Mismatch(
-                f"mean largest entry of the soft sample at tau={tau}", inp, f"{ref_mean.item():.4f} (reference)",
-                f"{got_mean.item():.4f}",
-                "The soft sample is softmax((logits + g) / tau): divide the noisy logits by tau (not multiply, and "
-                "not only the logits). Small tau -> nearly one-hot (close to 1), "
-                "large tau -> nearly uniform (close to 1/K).")
-    c.ok(f"soft samples sharpen as tau falls (mean largest entry {means} at tau = 0.1, 1, 10, as the reference)")
+                _("mean largest entry of the soft sample at tau={tau}").format(tau=tau), inp,
+                _("{value} (reference)").format(value=f"{ref_mean.item():.4f}"), f"{got_mean.item():.4f}",
+                _("The soft sample is softmax((logits + g) / tau): divide the noisy logits by tau (not multiply, and "
+                  "not only the logits). Small tau -> nearly one-hot (close to 1), "
+                  "large tau -> nearly uniform (close to 1/K)."))
+    c.ok(_("soft samples sharpen as tau falls (mean largest entry {means} at tau = 0.1, 1, 10, as the reference)")
+         .format(means=means))
 
     logits = torch.randn(8, 5, generator=gen).requires_grad_(True)
-    inp = f"logits = {_fmt(logits, 2)} (requires_grad), tau=1.0, hard=True; loss = (w * y).sum(), w random"
-    out = _expect_tensor(c.call(inp, logits, tau=1.0, hard=True), "the hard sample carries a gradient", inp,
+    inp = _("logits = {logits} (requires_grad), tau=1.0, hard=True; loss = (w * y).sum(), w random").format(
+        logits=_fmt(logits, 2))
+    out = _expect_tensor(c.call(inp, logits, tau=1.0, hard=True), _("the hard sample carries a gradient"), inp,
                          logits.shape)
-    st_hint = ("The straight-through trick: return (y_hard - y).detach() + y, so the forward value is y_hard and the "
-               "gradient is the soft sample's. A one-hot built only from argmax has no gradient.")
+    st_hint = _("The straight-through trick: return (y_hard - y).detach() + y, so the forward value is y_hard and the "
+                "gradient is the soft sample's. A one-hot built only from argmax has no gradient.")
     if not out.requires_grad:
-        raise _Mismatch("the hard sample carries a gradient", inp, "an output that requires grad",
-                        "an output without gradient (requires_grad=False)", st_hint)
+        raise _Mismatch(_("the hard sample carries a gradient"), inp, _("an output that requires grad"),
+                        _("an output without gradient (requires_grad=False)"), st_hint)
     w = torch.randn(8, 5, generator=gen)
-    c.guard(inp + "; then backward()", lambda: (w * out).sum().backward())
+    c.guard(inp + _("; then backward()"), lambda: (w * out).sum().backward())
     if logits.grad is None or not torch.isfinite(logits.grad).all() or logits.grad.abs().sum() == 0:
-        raise _Mismatch("the hard sample carries a gradient", inp, "a finite, non-zero gradient w.r.t. logits",
-                        f"gradient {_fmt(logits.grad)}", st_hint)
-    c.ok("hard=True: the one-hot output has a non-zero gradient w.r.t. the logits")
+        raise _Mismatch(_("the hard sample carries a gradient"), inp, _("a finite, non-zero gradient w.r.t. logits"),
+                        _("gradient {values}").format(values=_fmt(logits.grad)), st_hint)
+    c.ok(_("hard=True: the one-hot output has a non-zero gradient w.r.t. the logits"))
 
     w = torch.tensor([1.0, -2.0, 0.5, 3.0, 0.0])
     for tau in [0.5, 2.0]:
-        inp = (f"{N_DRAWS} rows of logits {_fmt(GUMBEL_LOGITS)} (requires_grad), tau={tau}, hard=True; "
-               f"loss = (w * y).sum() with w = {_fmt(w)}")
+        inp = _("{n} rows of logits {logits} (requires_grad), tau={tau}, hard=True; loss = (w * y).sum() with "
+                "w = {w}").format(n=N_DRAWS, logits=_fmt(GUMBEL_LOGITS), tau=tau, w=_fmt(w))
         stats = {}
         for who, f in [("got", lambda x, t: c.call(inp, x, tau=t, hard=True)),  # noqa: B023  called at once
                        ("ref", lambda x, t: gumbel_softmax(x, tau=t, hard=True))]:
             leaf = batch.clone().requires_grad_(True)
-            out = _expect_tensor(f(leaf, tau), "straight-through gradient", inp, batch.shape)
+            out = _expect_tensor(f(leaf, tau), _("straight-through gradient"), inp, batch.shape)
             if not out.requires_grad:
-                raise _Mismatch("straight-through gradient", inp, "an output that requires grad", "no gradient",
-                                st_hint)
-            c.guard(inp + "; then backward()", lambda: (w * out).sum().backward())  # noqa: B023  called at once
+                raise _Mismatch(_("straight-through gradient"), inp, _("an output that requires grad"),
+                                _("no gradient"), st_hint)
+            c.guard(inp + _("; then backward()"), lambda: (w * out).sum().backward())  # noqa: B023  called at once
             grad = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
             at_sample = (out.detach() * grad).sum(-1, keepdim=True)  # gradient at the sampled action
             stats[who] = _mean_and_se(torch.cat([grad, at_sample], dim=1))
         (got, got_se), (ref, ref_se) = stats["got"], stats["ref"]
         if (_z(got, got_se, ref, ref_se) > Z_MAX).any():
             raise _Mismatch(
-                f"the gradient is the soft sample's (tau={tau})", inp,
-                f"mean gradient {_fmt(ref[:5].tolist())}, mean gradient at the sampled action {ref[5].item():.4f} "
-                "(reference, +- 5 standard errors)",
-                f"mean gradient {_fmt(got[:5].tolist())}, mean gradient at the sampled action {got[5].item():.4f}",
-                "The backward pass must be that of y = softmax((logits + g) / tau), with the same noise g as the "
-                "forward one-hot (draw g once). Check the division by tau.")
-    c.ok("the gradient is the soft sample's: mean gradient and gradient at the sampled action match at tau = 0.5, 2")
+                _("the gradient is the soft sample's (tau={tau})").format(tau=tau), inp,
+                _("mean gradient {grad}, mean gradient at the sampled action {at_sample} "
+                  "(reference, +- 5 standard errors)").format(grad=_fmt(ref[:5].tolist()),
+                                                              at_sample=f"{ref[5].item():.4f}"),
+                _("mean gradient {grad}, mean gradient at the sampled action {at_sample}").format(
+                    grad=_fmt(got[:5].tolist()), at_sample=f"{got[5].item():.4f}"),
+                _("The backward pass must be that of y = softmax((logits + g) / tau), with the same noise g as the "
+                  "forward one-hot (draw g once). Check the division by tau."))
+    c.ok(_("the gradient is the soft sample's: mean gradient and gradient at the sampled action match at "
+           "tau = 0.5, 2"))
 
     logits = torch.randn(4, 5, generator=gen)
     for tau in [0.0, -1.0]:
-        c.expect_raises(ValueError, f"logits of shape (4, 5), tau={tau}",
-                        "A temperature must be > 0: raise ValueError(...) naming the value.", logits, tau=tau,
+        c.expect_raises(ValueError, _("logits of shape (4, 5), tau={tau}").format(tau=tau),
+                        _("A temperature must be > 0: raise ValueError(...) naming the value."), logits, tau=tau,
                         hard=True)
-    c.ok("tau = 0 and tau = -1 raise ValueError")
+    c.ok(_("tau = 0 and tau = -1 raise ValueError"))
 
 
 @checker("onehot_from_logits(logits, eps=0.0)")
@@ -197,43 +209,47 @@ def check_onehot_from_logits(c: _Checks) -> None:
                                [-1.0, -3.0, -1.0, -2.0, -1.0]]))
     for k, logits in enumerate(cases):
         tie = k == len(cases) - 1
-        inp = f"logits = {_fmt(logits)}, eps=0" + (" (rows with tied maxima)" if tie else "")
-        out = _expect_tensor(c.call(inp, logits.clone()), "greedy one-hot", inp, logits.shape)
+        inp = f"logits = {_fmt(logits)}, eps=0" + (" " + _("(rows with tied maxima)") if tie else "")
+        out = _expect_tensor(c.call(inp, logits.clone()), _("greedy one-hot"), inp, logits.shape)
         problem = _one_hot_problem(out)
         if problem:
-            raise _Mismatch("eps=0 gives one-hot rows" + (" also when logits tie" if tie else ""), inp,
-                            "exactly one 1 per row", problem,
-                            "Use the index of argmax (one per row) and F.one_hot; logits == logits.max() marks every "
-                            "tied entry." if tie else "Use F.one_hot(logits.argmax(-1), K).")
+            raise _Mismatch(_("eps=0 gives one-hot rows also when logits tie") if tie
+                            else _("eps=0 gives one-hot rows"), inp,
+                            _("exactly one 1 per row"), problem,
+                            _("Use the index of argmax (one per row) and F.one_hot; logits == logits.max() marks every "
+                              "tied entry.") if tie else _("Use F.one_hot(logits.argmax(-1), K)."))
         picked = (out.detach() * logits).sum(-1)
         if not torch.equal(picked, logits.max(-1).values):
             r = int((picked != logits.max(-1).values).nonzero()[0])
-            raise _Mismatch("eps=0 picks a largest logit", inp,
-                            f"row {r}: the 1 at a largest logit of {_fmt(logits[r])}", f"row {r}: {_fmt(out[r])}",
-                            "The greedy action is argmax over the last dimension.")
-    c.ok("eps=0: one-hot rows at a largest logit, for 4 shapes and for tied logits")
+            raise _Mismatch(_("eps=0 picks a largest logit"), inp,
+                            _("row {row}: the 1 at a largest logit of {logits}").format(row=r, logits=_fmt(logits[r])),
+                            _("row {row}: {values}").format(row=r, values=_fmt(out[r])),
+                            _("The greedy action is argmax over the last dimension."))
+    c.ok(_("eps=0: one-hot rows at a largest logit, for 4 shapes and for tied logits"))
 
     logits = torch.tensor([4.0, 0.0, -1.0, 2.0, 1.0]).expand(N_DRAWS, 5).clone()
     greedy = 0
     for eps, expected in [(1.0, torch.full((5,), 0.2)), (0.3, torch.tensor([0.76, 0.06, 0.06, 0.06, 0.06]))]:
-        inp = f"{N_DRAWS} rows of logits {_fmt(logits[0])}, eps={eps}"
-        out = _expect_tensor(c.call(inp, logits.clone(), eps=eps), "epsilon-random rows", inp, logits.shape)
+        inp = _("{n} rows of logits {logits}, eps={eps}").format(n=N_DRAWS, logits=_fmt(logits[0]), eps=eps)
+        out = _expect_tensor(c.call(inp, logits.clone(), eps=eps), _("epsilon-random rows"), inp, logits.shape)
         problem = _one_hot_problem(out)
         if problem:
-            raise _Mismatch(f"eps={eps} gives one-hot rows", inp, "exactly one 1 per row", problem)
+            raise _Mismatch(_("eps={eps} gives one-hot rows").format(eps=eps), inp, _("exactly one 1 per row"),
+                            problem)
         freq = out.detach().double().mean(0)
         p = expected.double()
         if ((freq - p).abs() > Z_MAX * torch.sqrt(p * (1 - p) / N_DRAWS)).any():
             raise _Mismatch(
-                f"action frequencies with eps={eps}", inp,
-                f"{_fmt(p.tolist())} (greedy action {greedy} with 1 - eps + eps/K, each action eps/K)",
+                _("action frequencies with eps={eps}").format(eps=eps), inp,
+                _("{freqs} (greedy action {greedy} with 1 - eps + eps/K, each action eps/K)").format(
+                    freqs=_fmt(p.tolist()), greedy=greedy),
                 f"{_fmt(freq.tolist())}",
-                "Each row, independently: with probability eps replace the greedy one-hot by a uniformly random "
-                "one-hot (e.g. torch.rand(B) < eps chooses the rows, torch.randint(K, (B,)) the random actions).")
-    c.ok("eps=1: uniform actions; eps=0.3: greedy with 1 - eps + eps/K, row by row")
+                _("Each row, independently: with probability eps replace the greedy one-hot by a uniformly random "
+                  "one-hot (e.g. torch.rand(B) < eps chooses the rows, torch.randint(K, (B,)) the random actions)."))
+    c.ok(_("eps=1: uniform actions; eps=0.3: greedy with 1 - eps + eps/K, row by row"))
 
     for eps in [-0.1, 1.5]:
-        c.expect_raises(ValueError, f"logits of shape (4, 5), eps={eps}",
-                        "eps is a probability: raise ValueError(...) when it is outside [0, 1].",
+        c.expect_raises(ValueError, _("logits of shape (4, 5), eps={eps}").format(eps=eps),
+                        _("eps is a probability: raise ValueError(...) when it is outside [0, 1]."),
                         torch.zeros(4, 5), eps=eps)
-    c.ok("eps = -0.1 and eps = 1.5 raise ValueError")
+    c.ok(_("eps = -0.1 and eps = 1.5 raise ValueError"))

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..i18n import _
 from .core import _Checks, _expect_number, _expect_numbers, _fmt, _match_mistake, _Mismatch, checker
 
 
@@ -22,7 +23,7 @@ def check_paired_ci(c: _Checks) -> None:
     from ..study import mean_ci, t_quantile
 
     rng = np.random.default_rng(11)
-    check = "(mean, low, high) of the differences a - b, with Student's t and ddof=1"
+    check = _("(mean, low, high) of the differences a - b, with Student's t and ddof=1")
     for n in [3, 10, 30]:
         for level in [None, 0.9]:
             seed_effect = rng.normal(0, 3, n)  # what both methods share on a seed: pairing cancels it
@@ -40,29 +41,29 @@ def check_paired_ci(c: _Checks) -> None:
                 unpaired_half = t * math.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
                 z = {0.95: 1.959964, 0.9: 1.644854}[lv]
                 variants = [
-                    ("an unpaired interval (the spread of a and b separately)",
+                    (_("an unpaired interval (the spread of a and b separately)"),
                      [mean, mean - unpaired_half, mean + unpaired_half],
-                     "Pair by seed: take the differences d = a - b first, then the interval of their mean."),
-                    ("the normal quantile instead of Student's t",
+                     _("Pair by seed: take the differences d = a - b first, then the interval of their mean.")),
+                    (_("the normal quantile instead of Student's t"),
                      [mean, mean - z * s / math.sqrt(n), mean + z * s / math.sqrt(n)],
-                     "With few seeds use Student's t with n - 1 degrees of freedom (study.t_quantile)."),
+                     _("With few seeds use Student's t with n - 1 degrees of freedom (study.t_quantile).")),
                     ("ddof=0", [mean, mean - t * d.std() / math.sqrt(n), mean + t * d.std() / math.sqrt(n)],
-                     "Use the sample standard deviation, ddof=1."),
-                    ("the level ignored", [mean, mean - t_quantile(0.975, n - 1) * s / math.sqrt(n),
-                                           mean + t_quantile(0.975, n - 1) * s / math.sqrt(n)],
-                     "Use the level you are given."),
+                     _("Use the sample standard deviation, ddof=1.")),
+                    (_("the level ignored"), [mean, mean - t_quantile(0.975, n - 1) * s / math.sqrt(n),
+                                              mean + t_quantile(0.975, n - 1) * s / math.sqrt(n)],
+                     _("Use the level you are given.")),
                 ]
                 raise _Mismatch(check, inp, _fmt(list(expected)), _fmt(list(got)),
                                 _match_mistake(got, variants, "d = a - b; half = t_quantile(0.5 + level / 2, n - 1) "
                                                               "* d.std(ddof=1) / sqrt(n); return d.mean(), "
                                                               "d.mean() - half, d.mean() + half.", atol=1e-6))
-    c.ok("the mean and Student-t interval of the per-seed differences, n in {3, 10, 30}, levels 0.95 and 0.9")
+    c.ok(_("the mean and Student-t interval of the per-seed differences, n in {3, 10, 30}, levels 0.95 and 0.9"))
     c.expect_raises(ValueError, "a = [1.0], b = [2.0]",
-                    "One pair has no spread: raise ValueError for fewer than 2 pairs.", np.array([1.0]),
+                    _("One pair has no spread: raise ValueError for fewer than 2 pairs."), np.array([1.0]),
                     np.array([2.0]))
-    c.expect_raises(ValueError, "a of length 3, b of length 2", "Pairs need equal lengths: raise ValueError.",
+    c.expect_raises(ValueError, _("a of length 3, b of length 2"), _("Pairs need equal lengths: raise ValueError."),
                     np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0]))
-    c.ok("fewer than 2 pairs, or unequal lengths, raise ValueError")
+    c.ok(_("fewer than 2 pairs, or unequal lengths, raise ValueError"))
 
 
 @checker("episodes_to_threshold(episodes, returns, threshold, window)")
@@ -74,22 +75,24 @@ def check_episodes_to_threshold(c: _Checks) -> None:
     from ..plots import smooth
     from ..study import episodes_to_threshold
 
-    check = "the first evaluation after which the smoothed return stays above the threshold (None if it ends below)"
+    check = _("the first evaluation after which the smoothed return stays above the threshold (None if it ends "
+              "below)")
     episodes = np.arange(100, 1100, 100)
     curves = [
-        ("crosses once", [-30, -28, -25, -20, -18, -17, -16, -16, -15, -15], -21, 1),
-        ("crosses, dips back, crosses again", [-30, -20, -25, -18, -22, -17, -16, -16, -15, -15], -21, 1),
-        ("never stays above", [-30, -20, -25, -18, -22, -17, -16, -16, -15, -25], -21, 1),
-        ("above from the start", [-10] * 10, -21, 1),
-        ("noisy, smoothed over 3", [-30, -19, -26, -18, -24, -19, -17, -22, -16, -15], -21, 3),
+        (_("crosses once"), [-30, -28, -25, -20, -18, -17, -16, -16, -15, -15], -21, 1),
+        (_("crosses, dips back, crosses again"), [-30, -20, -25, -18, -22, -17, -16, -16, -15, -15], -21, 1),
+        (_("never stays above"), [-30, -20, -25, -18, -22, -17, -16, -16, -15, -25], -21, 1),
+        (_("above from the start"), [-10] * 10, -21, 1),
+        (_("noisy, smoothed over 3"), [-30, -19, -26, -18, -24, -19, -17, -22, -16, -15], -21, 3),
     ]
     rng = np.random.default_rng(3)
     for k in range(6):
-        curves.append((f"random curve {k}", list(np.cumsum(rng.normal(0.5, 2, 10)) - 25), -21,
+        curves.append((_("random curve {k}").format(k=k), list(np.cumsum(rng.normal(0.5, 2, 10)) - 25), -21,
                        int(rng.choice([1, 3, 5]))))
     for name, returns, threshold, window in curves:
         r = np.array(returns, dtype=float)
-        inp = f"{name}: returns = {_fmt(r)}, threshold = {threshold}, window = {window}"
+        inp = _("{case}: returns = {returns}, threshold = {threshold}, window = {window}").format(
+            case=name, returns=_fmt(r), threshold=threshold, window=window)
         got = c.call(inp, episodes.copy(), r.copy(), threshold, window)
         expected = episodes_to_threshold(episodes, r, threshold, window)
         if got is not None:
@@ -98,13 +101,15 @@ def check_episodes_to_threshold(c: _Checks) -> None:
             s = smooth(r, window)
             first_cross = next((int(e) for e, v in zip(episodes, s) if v > threshold), None)
             raw = episodes_to_threshold(episodes, r, threshold, 1)
-            hint = "From then on to the end: look for the LAST evaluation at or below the threshold."
+            hint = _("From then on to the end: look for the LAST evaluation at or below the threshold.")
             if got is None:
-                hint = ("None means the smoothed curve ends at or below the threshold, which it does not here "
-                        "(did you forget `return`?). " + hint)
+                hint = _("None means the smoothed curve ends at or below the threshold, which it does not here "
+                         "(did you forget `return`?). {hint}").format(hint=hint)
             elif got == first_cross and first_cross != expected:
-                hint = "That is the first crossing; the return must stay above the threshold from then on. " + hint
+                hint = _("That is the first crossing; the return must stay above the threshold from then on. "
+                         "{hint}").format(hint=hint)
             elif got == raw and raw != expected:
-                hint = "Smooth the curve first: smooth(returns, window) from maddpg_lite.plots."
+                hint = _("Smooth the curve first: smooth(returns, window) from maddpg_lite.plots.")
             raise _Mismatch(check, inp, repr(expected), repr(got), hint)
-    c.ok(f"{len(curves)} curves: single and repeated crossings, never, from the start, with and without smoothing")
+    c.ok(_("{n} curves: single and repeated crossings, never, from the start, with and without smoothing").format(
+        n=len(curves)))

@@ -13,6 +13,7 @@ import torch
 
 from ..buffer import Batch, ReplayBuffer
 from ..env import EPISODE_LENGTH, N_ACTIONS, OBS_DIMS, VecSimpleAdversary
+from ..i18n import _
 from ..maddpg import MADDPG
 from .core import _fmt, _one_thread
 
@@ -27,14 +28,14 @@ def _mpe2_states(n_good: int, seeds: tuple, steps: int) -> tuple:
     env = make_env(N=n_good)
     states = []
     for seed in seeds:
-        obs, _ = env.reset(seed=seed)
+        obs, _info = env.reset(seed=seed)
         names = list(env.possible_agents)
         world = env.unwrapped.world
         rng = np.random.default_rng(seed)
         for t in range(steps + 1):
             rewards = None
             if t:
-                obs, rew, *_ = env.step({name: int(rng.integers(N_ACTIONS)) for name in names})
+                obs, rew, *_rest = env.step({name: int(rng.integers(N_ACTIONS)) for name in names})
                 rewards = np.array([rew[name] for name in names], dtype=np.float64)
             states.append(dict(
                 n_good=n_good, seed=seed, step=t,
@@ -46,8 +47,10 @@ def _mpe2_states(n_good: int, seeds: tuple, steps: int) -> tuple:
 
 
 def _state_input(s: dict, extra: str = "") -> str:
+    where = _("(mpe2 with N={n_good} good agents, reset(seed={seed}), then {steps} random steps)").format(
+        n_good=s["n_good"], seed=s["seed"], steps=s["step"])
     return (f"agent_pos = {_fmt(s['agent_pos'])}, landmark_pos = {_fmt(s['landmark_pos'])}, target = {s['target']}"
-            f"{extra}  (mpe2 with N={s['n_good']} good agents, reset(seed={s['seed']}), then {s['step']} random steps)")
+            f"{extra}  {where}")
 
 
 def _rollout_buffer(seed: int, num_envs: int = 16) -> ReplayBuffer:
@@ -56,9 +59,9 @@ def _rollout_buffer(seed: int, num_envs: int = 16) -> ReplayBuffer:
     env = VecSimpleAdversary(num_envs, seed=seed)
     buffer = ReplayBuffer(num_envs * EPISODE_LENGTH, OBS_DIMS, N_ACTIONS)
     obs = list(env.reset().values())
-    for _ in range(EPISODE_LENGTH):
+    for _step in range(EPISODE_LENGTH):
         actions = rng.integers(N_ACTIONS, size=(num_envs, len(OBS_DIMS)))
-        next_obs, rewards, terminated, _ = env.step(actions)
+        next_obs, rewards, terminated, _info = env.step(actions)
         next_obs = list(next_obs.values())
         dones = np.repeat(terminated[:, None], len(OBS_DIMS), axis=1)  # termination only (never, in this game)
         buffer.add(obs, np.eye(N_ACTIONS, dtype=np.float32)[actions], rewards, next_obs, dones)
@@ -73,7 +76,7 @@ def _setup(seed: int, batch_size: int) -> tuple[MADDPG, Batch]:
         rng = np.random.default_rng(seed)
         buffer = _rollout_buffer(seed)
         maddpg = MADDPG(OBS_DIMS, N_ACTIONS, hidden_dim=16)
-        for _ in range(20):  # real update rounds: the networks now differ from their targets
+        for _round in range(20):  # real update rounds: the networks now differ from their targets
             maddpg.update(buffer.sample(64, rng))
         return maddpg, buffer.sample(batch_size, rng)
 
