@@ -13,7 +13,9 @@ copies ``notebooks/exercises/nbgrader_config.py`` and ``source/`` into a scratch
     nbgrader generate_solution "*" --force       # solution versions: solution/<set>/<notebook>.ipynb
 
 and copies the results to ``notebooks/exercises/<notebook>.ipynb`` (what students open) and
-``notebooks/exercises/solutions/<notebook>.ipynb``. ``python -m maddpg_lite.assignments --check``
+``notebooks/exercises/solutions/<notebook>.ipynb``; the same for the Chinese edition's course directory,
+``notebooks/zh/exercises/`` (its sets are the assignments ``<set>_zh``), once it exists.
+``python -m maddpg_lite.assignments --check``
 writes nothing: it compares the committed notebooks with nbgrader's output, then runs
 ``nbgrader autograde`` on the untouched student versions (0 points) and on the solutions (full
 points) and prints the table. nbgrader is an instructor tool (``pip install -r requirements-dev.txt``);
@@ -32,6 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import paths
 from .paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -40,6 +43,14 @@ EXERCISES_DIR = ROOT / "notebooks" / "exercises"
 SOURCE_DIR = EXERCISES_DIR / "source"
 SOLUTIONS_DIR = EXERCISES_DIR / "solutions"
 CONFIG_FILE = EXERCISES_DIR / "nbgrader_config.py"
+ZH_EXERCISES_DIR = ROOT / "notebooks" / "zh" / "exercises"
+"""The Chinese edition's course directory (made by ``python -m maddpg_lite.translate``): the nbgrader
+assignments ``<set>_zh`` in ``source/``, students' notebooks here, solutions in ``solutions/``."""
+
+
+def course_dirs() -> list[Path]:
+    """The course directories to generate: the English one, and the Chinese one once it has sources."""
+    return [EXERCISES_DIR] + ([ZH_EXERCISES_DIR] if (ZH_EXERCISES_DIR / "source").is_dir() else [])
 NOT_INSTALLED = "nbgrader not installed (pip install -r requirements-dev.txt)"
 COURSE_ID = "maddpg-lite"
 """``CourseDirectory.course_id`` in nbgrader_config.py."""
@@ -105,8 +116,20 @@ def generate(course: Path) -> dict[str, dict[str, Path]]:
     Returns:
         ``{"student": {notebook file name: generated path}, "solution": {...}}``.
     """
-    nbgrader(course, "generate_assignment", "*", "--force")
-    nbgrader(course, "generate_solution", "*", "--force")
+    return generate_side_by_side([course])[0]
+
+
+def generate_side_by_side(courses: list[Path]) -> list[dict[str, dict[str, Path]]]:
+    """:func:`generate` for several courses (the English and the Chinese one), their nbgrader commands running
+    at the same time (one per core on a 2-core machine)."""
+    for command in ("generate_assignment", "generate_solution"):
+        runs = [nbgrader_process(course, command, "*", "--force") for course in courses]
+        for course, run in zip(courses, runs):
+            finish(run, f"{command} in {course}")
+    return [_generated(course) for course in courses]
+
+
+def _generated(course: Path) -> dict[str, dict[str, Path]]:
     out = {"student": {}, "solution": {}}
     for assignment, notebooks in exercise_sets(course / "source").items():
         for nb in notebooks:
@@ -232,15 +255,20 @@ def main(argv=None) -> int:
                         help="write nothing: compare the committed notebooks with nbgrader's output, then autograde "
                              "the untouched student versions (must score 0) and the solutions (full points)")
     args = parser.parse_args(argv)
+    if not paths.in_checkout():
+        return paths.refuse_outside_checkout(parser.prog, "makes the exercise sets from their nbgrader sources in "
+                                                           "notebooks/exercises/source/")
     if not nbgrader_installed():
         print(f"{parser.prog}: error: {NOT_INSTALLED}", file=sys.stderr)
         return 2
     if args.check:
-        return 0 if check() else 1
-    report = build()
-    sets = exercise_sets()
-    print("\n".join(report) if report else "all student and solution notebooks are up to date")
-    print(f"{len(sets)} exercise sets: {', '.join(sets)}")
+        return 0 if all([check(folder) for folder in course_dirs()]) else 1
+    for folder in course_dirs():
+        report = build(folder)
+        sets = exercise_sets(folder / "source")
+        print("\n".join(report) if report else f"{folder.relative_to(ROOT)}: all student and solution notebooks are "
+                                                "up to date")
+        print(f"{len(sets)} exercise sets: {', '.join(sets)}")
     return 0
 
 

@@ -600,7 +600,17 @@ def run_notebooks(context, lab: Lab, specs, parallel: int = 2, log=None) -> dict
 
 # ----- the Gumbel-softmax explorer ----------------------------------------------------------------
 
-TAU_LABEL = "temperature tau"
+def either_language(english: str) -> re.Pattern:
+    """A label in English or as the package's Chinese catalog says it (the Chinese edition's explorer)."""
+    import gettext
+
+    from maddpg_lite.i18n import DOMAIN, LOCALE_DIR
+
+    chinese = gettext.translation(DOMAIN, str(LOCALE_DIR), languages=["zh_CN"], fallback=True).gettext(english)
+    return re.compile(f"^({re.escape(english)}|{re.escape(chinese)})$")
+
+
+TAU_LABEL = either_language("temperature tau")
 
 
 def explorer_locator(page):
@@ -672,6 +682,6 @@ def exercise_explorer(page, shots: Path, name: str, redraw_timeout: float = 20.0
     yield from act("dragging the tau slider with the mouse", drag)
     yield from act("pressing ArrowRight twice on the tau slider", keys)
     yield from act("switching to hard samples", lambda: box.locator("button.widget-toggle-button",
-                                                                     has_text="hard").click())
-    yield from act("pressing new noise", lambda: box.get_by_role("button", name="new noise").click())
+                                                                     has_text=either_language("hard")).click())
+    yield from act("pressing new noise", lambda: box.get_by_role("button", name=either_language("new noise")).click())
     return done

@@ -40,6 +40,7 @@ from browser import (
     running_lab,
     screenshot,
     screenshot_dir,
+    show,
     student_notebooks,
 )
 
@@ -56,8 +57,35 @@ PARALLEL = int(env_number("MADDPG_LITE_BROWSER_PARALLEL", 1))  # notebooks at on
 WITH_EXERCISES = os.environ.get("MADDPG_LITE_BROWSER_EXERCISES", "") == "1"
 """The lessons (and appendices) by default, within the 2-minute budget; set MADDPG_LITE_BROWSER_EXERCISES=1
 to open the exercise notebooks too (nbval runs them in every test run either way)."""
+ZH_IN_BROWSER = ("zh/03_gumbel_softmax.ipynb", "zh/05_training.ipynb")
+"""The Chinese edition in the browser: the explorer's labels (03), figures with Chinese text and the animation
+(05); screenshots of both go to ``<screenshots>/chinese-edition/``. nbval runs every other Chinese notebook."""
 ALL_STUDENT_NOTEBOOKS = [p.relative_to(NOTEBOOKS).as_posix() for p in student_notebooks()]
-STUDENT_NOTEBOOKS = [n for n in ALL_STUDENT_NOTEBOOKS if WITH_EXERCISES or not n.startswith("exercises/")]
+STUDENT_NOTEBOOKS = [n for n in ALL_STUDENT_NOTEBOOKS if (WITH_EXERCISES or "exercises/" not in n)
+                     and (not n.startswith("zh/") or n in ZH_IN_BROWSER)]
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def check_chinese(name, before=None):
+    """``after`` for a Chinese lesson: its explorer (if any) speaks Chinese, and a screenshot of the page is kept."""
+    def after(job):  # a generator, like the explorer's check it may wrap
+        notes = before(job) if before else []
+        if inspect.isgenerator(notes):
+            notes = yield from notes
+        box = explorer_locator(job.page)
+        if box.count():
+            text = box.first.inner_text()
+            if not HAN.search(text):
+                fail(f"{job.rel}: the explorer's labels are not Chinese: {text[:120]!r}",
+                     [screenshot(job.page, f"{job.name}-explorer", job.spec.shots, box.first)])
+            screenshot(job.page, f"{name}-explorer", screenshot_dir() / "chinese-edition", box.first)
+        shots = [screenshot(job.page, name, screenshot_dir() / "chinese-edition")]
+        figures = job.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img")
+        if figures.count():  # the first figure the lesson drew, with its Chinese labels
+            show(job.page, figures.first)
+            shots.append(screenshot(job.page, f"{name}-figure", screenshot_dir() / "chinese-edition", figures.first))
+        return [*(notes or []), *(f"screenshot: {shot}" for shot in shots)]
+    return after
 LESSON_TEST = "test_notebook_runs_clean_in_jupyterlab"
 
 
@@ -122,6 +150,8 @@ def runs(request, lab, context, tmp_path_factory):
         cell_tau = explorer_cell_tau(lab.root / spec.rel)
         if cell_tau is not None:
             spec.after = check_explorer(cell_tau)
+        if spec.rel.removeprefix("notebooks/") in ZH_IN_BROWSER:
+            spec.after = check_chinese(spec.rel.removeprefix("notebooks/").replace("/", "_"), spec.after)
     for name, (notebook, sources, after) in SELF_TESTS.items():
         if name in selected:
             specs.append(NotebookSpec(scratch_notebook(lab, notebook, *sources), tmp_path_factory.mktemp(name),
@@ -134,6 +164,8 @@ def runs(request, lab, context, tmp_path_factory):
 
 def test_the_rule_finds_the_lessons_and_no_solutions():
     assert "03_gumbel_softmax.ipynb" in STUDENT_NOTEBOOKS
+    assert [n for n in STUDENT_NOTEBOOKS if n.startswith("zh/")] == [
+        n for n in ZH_IN_BROWSER if (NOTEBOOKS / n).exists()]
     assert any(n.startswith("exercises/") for n in ALL_STUDENT_NOTEBOOKS)
     assert not any("solutions/" in n or "source/" in n for n in ALL_STUDENT_NOTEBOOKS)
     assert any(explorer_cell_tau(NOTEBOOKS / n) is not None for n in STUDENT_NOTEBOOKS)  # the explorer is tested

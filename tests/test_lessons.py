@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "exercises").glob("*.ipynb"))
+NOTEBOOKS = [path for folder in ("notebooks", "notebooks/exercises", "notebooks/zh", "notebooks/zh/exercises")
+             for path in sorted((ROOT / folder).glob("*.ipynb"))]
+"""The English lessons and exercise notebooks, and the Chinese edition's (whose exercises are ``## 练习 1 · ...``)."""
 
-NUMBERED = re.compile(r"^#{2,6}\s+(?P<prefix>Exercise\s+)?(?P<number>\d+)(?P<letter>[a-z]?)(?=[.:·)\s]|$)")
+NUMBERED = re.compile(r"^#{2,6}\s+(?P<prefix>(?:Exercise|练习)\s*)?(?P<number>\d+)(?P<letter>[a-z]?)(?=[.:·)\s]|$)")
 
 
 def numbered_headings(markdown_cells):
@@ -33,7 +35,7 @@ def numbered_headings(markdown_cells):
                 continue
             m = None if fenced else NUMBERED.match(line)
             if m:
-                found.append(((m["prefix"] or "").strip(), int(m["number"]), m["letter"], line))
+                found.append(("Exercise" if m["prefix"] else "", int(m["number"]), m["letter"], line))
     return found
 
 
@@ -99,9 +101,9 @@ def test_every_notebook_is_covered():
     assert {f"0{n}" for n in range(1, 9)} <= {name[:2] for name in names if not name.startswith("appendix")}
     assert "04_critic_loss_exercises.ipynb" in names and "appendix_vectorised_game.ipynb" in names
     # lessons 03 to 08 number their sections, and every exercise notebook its exercises
-    numbered = {p.name for p in NOTEBOOKS if numbered_headings(markdown_sources(p))}
-    assert {p.name for p in NOTEBOOKS if p.name[:2] in {"03", "04", "05", "06", "07", "08"}} <= numbered
-    assert {p.name for p in NOTEBOOKS if p.parent.name == "exercises"} <= numbered
+    numbered = {p for p in NOTEBOOKS if numbered_headings(markdown_sources(p))}
+    assert {p for p in NOTEBOOKS if p.name[:2] in {"03", "04", "05", "06", "07", "08"}} <= numbered
+    assert {p for p in NOTEBOOKS if p.parent.name == "exercises"} <= numbered
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))

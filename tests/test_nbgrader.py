@@ -29,16 +29,41 @@ STUDENTS = ("stub", "solution")
 """The two students of the autograde round trip: the untouched student versions and the solutions."""
 
 
+ZH = assignments.ZH_EXERCISES_DIR
+
+
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = assignments.make_course(tmp_path_factory.mktemp("course"))
-    return course, assignments.generate(course)
+def courses(tmp_path_factory):
+    """The English course and, once it exists, the Chinese one, generated side by side:
+    ``{"en": (course, generated), "zh": ... or None}``."""
+    made = {"en": assignments.make_course(tmp_path_factory.mktemp("course"))}
+    if (ZH / "source").is_dir():
+        made["zh"] = assignments.make_course(tmp_path_factory.mktemp("course-zh"), ZH / "source",
+                                             ZH / "nbgrader_config.py")
+    generated = assignments.generate_side_by_side(list(made.values()))
+    return {"zh": None, **{lang: (course, gen) for (lang, course), gen in zip(made.items(), generated)}}
+
+
+@pytest.fixture(scope="module")
+def course(courses):
+    return courses["en"]
+ZH_ROUND_TRIP_SET = "05_training_zh"
+"""The Chinese set handed in to nbgrader autograde here (one, for time; ``python -m maddpg_lite.assignments --check``
+hands in every set of both languages)."""
+
+
+@pytest.fixture(scope="module")
+def zh_course(courses):
+    if courses["zh"] is None:
+        pytest.skip("no Chinese exercise sets yet (python -m maddpg_lite.translate makes them)")
+    return courses["zh"]
 
 
 @pytest.mark.parametrize("kind, folder", [("student", assignments.EXERCISES_DIR),
-                                          ("solution", assignments.SOLUTIONS_DIR)])
-def test_committed_versions_are_what_nbgrader_generates(course, kind, folder):
-    _, generated = course
+                                          ("solution", assignments.SOLUTIONS_DIR),
+                                          ("student", ZH), ("solution", ZH / "solutions")])
+def test_committed_versions_are_what_nbgrader_generates(request, kind, folder):
+    _, generated = request.getfixturevalue("zh_course" if ZH in folder.parents or folder == ZH else "course")
     assert set(generated[kind]) == {p.name for p in folder.glob("*.ipynb")}
     for name, path in generated[kind].items():
         assert assignments.comparable(folder / name) == assignments.comparable(path), (
@@ -150,3 +175,26 @@ def test_autograde_gives_a_hand_back_no_points(course, tmp_path):
     assert ("this exercise asks you to write success_rates yourself; your function called "
             "maddpg_lite.checks.set07_deception._flags") in verdicts
     assert "your function called maddpg_lite.env.VecSimpleAdversary.deception_flags" in verdicts
+
+
+def test_the_chinese_sets_are_the_english_ones_with_zh_names_and_a_round_trip(zh_course):
+    """Both languages share one gradebook: the Chinese assignments are the English ones with ``_zh``, with the same
+    points; autograde gives a Chinese stub 0 and its solution full points, and their verdicts are Chinese."""
+    root, _ = zh_course
+    zh_sets = assignments.exercise_sets(ZH / "source")
+    assert set(zh_sets) == {f"{name}_zh" for name in SETS}
+    for name, notebooks in SETS.items():
+        assert [nb.name for nb in zh_sets[f"{name}_zh"]] == [nb.name for nb in notebooks]
+    scores = assignments.autograde_round_trip(root, ZH, only=(ZH_ROUND_TRIP_SET,))
+    courses = scores.pop("autograded")
+    row = scores[ZH_ROUND_TRIP_SET]
+    assert row["max_score"] == source_points()[ZH_ROUND_TRIP_SET.removesuffix("_zh")] > 0
+    assert row["stub"] == 0 and row["solution"] == row["max_score"], row
+    for nb in zh_sets[ZH_ROUND_TRIP_SET]:
+        for student in STUDENTS:
+            ran = nbformat.read(courses[student] / "autograded" / student / ZH_ROUND_TRIP_SET / nb.name, as_version=4)
+            for cell in ran.cells:
+                if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+                    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+                    assert re.search(r"[\u4e00-\u9fff]", text.split("\n", 1)[0]), f"{student}: {text[:80]!r}"
+                    assert not re.match(r"(PASSED|FAILED|NOT IMPLEMENTED|ERROR) ", text), f"{student}: {text[:80]!r}"
