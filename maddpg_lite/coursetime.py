@@ -34,6 +34,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import paths
 from .paths import REPO_ROOT
 from .training import _OneLineParser
 
@@ -240,6 +241,9 @@ def main(argv=None) -> int:
                         help=f"pace of reading and running code (default {LINES_PER_MINUTE})")
     parser.add_argument("--readme", action="store_true", help="rewrite the course-time table of README.md")
     args = parser.parse_args(argv)
+    if not paths.in_checkout():
+        return paths.refuse_outside_checkout(parser.prog, "reads the instructor guide notebooks/exercises/README.md, "
+                                                           "and --readme rewrites README.md")
     if args.readme and (args.words_per_minute, args.lines_per_minute) != (WORDS_PER_MINUTE, LINES_PER_MINUTE):
         parser.error(f"--readme writes the table at the README's pace ({WORDS_PER_MINUTE} words, "
                      f"{LINES_PER_MINUTE} lines a minute): leave out --words-per-minute and --lines-per-minute")

@@ -11,14 +11,16 @@ it trains the full default run).
 
 It then rewrites the results block of README.md (between :data:`BEGIN` and :data:`END`)
 from ``figures/results.json`` and the study's shipped results, so every number the
-README quotes comes from a file a command in this repo wrote. ``--readme-only`` redoes
-just that step (no training); ``tests/test_readme.py`` checks the block is up to date.
+README quotes comes from a file a command in this repo wrote, and the same block in Chinese in
+README.zh-CN.md (its prose and labels are messages of the package's catalog, see :mod:`maddpg_lite.i18n`).
+``--readme-only`` redoes just that step (no training); ``tests/test_readme.py`` checks both blocks are up to date.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -27,10 +29,12 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from . import plots, pretrained, scene, widgets  # noqa: E402
+from . import paths, plots, pretrained, scene, widgets  # noqa: E402
 from .config import Config  # noqa: E402
 from .env import AGENTS, RATE_LABELS  # noqa: E402
 from .evaluation import EVAL_SEED, random_policy  # noqa: E402
+from .i18n import N_, language, set_language  # noqa: E402
+from .i18n import _ as _current  # noqa: E402
 from .paths import REPO_ROOT
 from .plots import plot_returns  # noqa: E402
 from .training import train  # noqa: E402
@@ -38,6 +42,8 @@ from .training import train  # noqa: E402
 ROOT = REPO_ROOT
 FIGURES = ROOT / "figures"
 README = ROOT / "README.md"
+README_ZH = ROOT / "README.zh-CN.md"
+"""The Chinese README: the same results block, in Chinese (:func:`update_readme`)."""
 BEGIN = ("<!-- results: written by `python -m maddpg_lite.figures` from figures/results.json and maddpg_lite/data; "
          "do not edit by hand -->")
 END = "<!-- end of results -->"
@@ -58,46 +64,56 @@ def _ci(stats: dict, fmt: str = "{:+.2f}") -> str:
     return f"{fmt.format(stats['mean'])} [{fmt.format(stats['low'])}, {fmt.format(stats['high'])}]"
 
 
-def results_markdown(run: dict, study: dict, paper: dict | None, six: dict | None = None) -> str:
+def results_markdown(run: dict, study: dict, paper: dict | None, six: dict | None = None, *,
+                     translate=None) -> str:
     """The README's results block, from ``figures/results.json`` (``run``), the study's
     ``study_results.json``, the paper study's ``paper_table.json`` and the six-game study's
-    ``six_games_table.json`` (None: not run yet). Deterministic: same files, same text."""
+    ``six_games_table.json`` (None: not run yet). Deterministic: same files, same text.
+    In the current language (:func:`~maddpg_lite.i18n.set_language`): README.md has the English block,
+    README.zh-CN.md the Chinese one (:func:`results_markdown_in`). ``translate`` translates the block's own
+    messages (default :func:`maddpg_lite.i18n._`)."""
 
+    _ = translate or _current
     cfg = run["config"]
+    rate_labels = list(RATE_LABELS.values())  # env.Labels: in the language the package speaks
     lines = [
-        "![MADDPG return curves with the random and no-op baselines](figures/returns.png)",
+        "![" + _("MADDPG return curves with the random and no-op baselines") + "](figures/returns.png)",
         "",
-        f"**One run of the source's recipe** (`python -m maddpg_lite.train`, seed {cfg['seed']}, "
-        f"{cfg['episodes']} episodes = {run['env_steps']:,} environment steps, {run['update_rounds']} update "
-        f"rounds). Greedy evaluation on the same {run['eval_episodes']} fixed-seed episodes for every row; "
-        "returns are per 25-step episode, rates are measured at the last step "
-        "(\"on\" = centres within 0.23, the discs touch):",
+        _("**One run of the source's recipe** (`python -m maddpg_lite.train`, seed {seed}, {episodes} episodes = "
+          "{env_steps} environment steps, {update_rounds} update rounds). Greedy evaluation on the same "
+          "{eval_episodes} fixed-seed episodes for every row; returns are per 25-step episode, rates are measured "
+          "at the last step (\"on\" = centres within 0.23, the discs touch):").format(
+            seed=cfg["seed"], episodes=cfg["episodes"], env_steps=f"{run['env_steps']:,}",
+            update_rounds=run["update_rounds"], eval_episodes=run["eval_episodes"]),
         "",
-        "| policy | adversary_0 | agent_0 | agent_1 | " + " | ".join(RATE_LABELS.values()) + " |",
+        "| " + _("policy") + " | adversary_0 | agent_0 | agent_1 | " + " | ".join(rate_labels) + " |",
         "|---" * (4 + len(RATE_LABELS)) + "|",
     ]
-    rows = [("MADDPG, trained", run["final_returns"], run["deception"])]
-    rows += [(f"{ {'noop': 'no-op'}.get(name, name)} policy", b["returns"], b["deception"])
+    rows = [(_("MADDPG, trained"), run["final_returns"], run["deception"])]
+    rows += [(_(BASELINE_NAMES[name]) if name in BASELINE_NAMES else f"{name} policy", b["returns"], b["deception"])
              for name, b in run["baselines"].items()]
     for label, returns, rates in rows:
         lines.append(f"| {label} | " + " | ".join(f"{returns[a]:+.2f}" for a in AGENTS) + " | "
                      + " | ".join(_pct(rates[k]) for k in RATE_LABELS) + " |")
-    hedging = [("trained", run["hedging"]), ("random", run["baselines"]["random"]["hedging"])]
-    lines += ["", "Where the adversary ends, on average over the same episodes (distance to the target / the decoy / "
-              "the midpoint between them): " + "; ".join(
-                  f"{label} {h['adversary_to_target']:.2f} / {h['adversary_to_decoy']:.2f} / "
-                  f"{h['adversary_to_midpoint']:.2f}"
-                  for label, h in hedging) + "."]
+
+    def distances(h: dict) -> str:
+        return f"{h['adversary_to_target']:.2f} / {h['adversary_to_decoy']:.2f} / {h['adversary_to_midpoint']:.2f}"
+
+    lines += ["", _("Where the adversary ends, on average over the same episodes (distance to the target / the decoy / "
+                    "the midpoint between them): trained {trained}; random {random}.").format(
+        trained=distances(run["hedging"]), random=distances(run["baselines"]["random"]["hedging"]))]
     summary = study["summary"]
     seeds = study["seeds"]
     mm, dd = summary["maddpg vs maddpg"], summary["ddpg vs ddpg"]
     lines += [
         "",
-        f"**Ten seeds, MADDPG against independent DDPG** (`python -m maddpg_lite.study`, seeds "
-        f"{seeds[0]}-{seeds[-1]}, the same recipe; mean over seeds with a 95% confidence interval; the mixed rows "
-        "put one method's good agents against the other method's adversary of the same seed):",
+        _("**Ten seeds, MADDPG against independent DDPG** (`python -m maddpg_lite.study`, seeds {first}-{last}, "
+          "the same recipe; mean over seeds with a {level} confidence interval; the mixed rows put one method's "
+          "good agents against the other method's adversary of the same seed):").format(
+            first=seeds[0], last=seeds[-1], level="95%"),
         "",
-        "| good agents vs adversary | adversary_0 | agent_0 = agent_1 | " + " | ".join(RATE_LABELS.values()) + " |",
+        "| " + _("good agents vs adversary") + " | adversary_0 | agent_0 = agent_1 | " + " | ".join(rate_labels)
+        + " |",
         "|---" * (3 + len(RATE_LABELS)) + "|",
     ]
     for pairing in ["maddpg vs maddpg", "ddpg vs ddpg", "maddpg vs ddpg", "ddpg vs maddpg"]:
@@ -106,47 +122,54 @@ def results_markdown(run: dict, study: dict, paper: dict | None, six: dict | Non
         lines.append(f"| {good} vs {adv} | {_ci(st['return_adversary_0'])} | {_ci(st['return_agent_0'])} | "
                      + " | ".join(_ci({k: 100 * v for k, v in st[key].items() if k != 'n'}, '{:.0f}') + "%"
                                   for key in RATE_LABELS) + " |")
-    lines += ["", "Paired by seed (the same seed's runs, so the spread between seeds cancels), mean difference "
-              "of returns with its 95% confidence interval:", ""]
-    for role, _ in [("adversary_0", "agent_0"), ("agent_0", "adversary_0")]:
+    lines += ["", _("Paired by seed (the same seed's runs, so the spread between seeds cancels), mean difference "
+                    "of returns with its {level} confidence interval:").format(level="95%"), ""]
+    paired = {"adversary_0": N_("adversary, MADDPG minus DDPG, against the {method} good agents: {difference}, "
+                                "MADDPG ahead on {ahead} of {n} seeds"),
+              "agent_0": N_("good agents, MADDPG minus DDPG, against the {method} adversary: {difference}, "
+                            "MADDPG ahead on {ahead} of {n} seeds")}
+    for role, sentence in paired.items():
         for fixed in ("maddpg", "ddpg"):
             d = paired_difference(study, role, fixed)
-            who = "adversary" if role == "adversary_0" else "good agents"
-            against = "good agents" if role == "adversary_0" else "adversary"
-            lines.append(f"- {who}, MADDPG minus DDPG, against the {METHOD_NAMES[fixed]} {against}: "
-                         f"{_ci(d)}, MADDPG ahead on {d['ahead']} of {d['n']} seeds")
+            lines.append("- " + _(sentence).format(method=METHOD_NAMES[fixed], difference=_ci(d), ahead=d["ahead"],
+                                                   n=d["n"]))
     from .study import adversary_episodes_to_random
 
     def spread(values) -> str:
         reached = [v for v in values if v is not None]
-        never = f", never in {len(values) - len(reached)}" if len(reached) < len(values) else ""
-        return f"median {np.median(reached):.0f} (from {min(reached)} to {max(reached)}{never})"
+        never = _(", never in {count}").format(count=len(values) - len(reached)) if len(reached) < len(values) else ""
+        return _("median {median} (from {low} to {high}{never})").format(
+            median=f"{np.median(reached):.0f}", low=min(reached), high=max(reached), never=never)
 
     ett = {m: [r["episodes_to_threshold"] for r in sorted(study["rows"], key=lambda r: r["seed"])
                if r["good_team"] == r["adversary"] == m] for m in METHOD_NAMES}
-    lines += ["", "Convergence, in training episodes until the smoothed greedy return stays above a threshold for "
-              "good: the adversary above the random adversary's return, MADDPG "
-              f"{spread(adversary_episodes_to_random(study, 'maddpg'))}, DDPG "
-              f"{spread(adversary_episodes_to_random(study, 'ddpg'))}; the good agents above 0, MADDPG "
-              f"{spread(ett['maddpg'])}, DDPG {spread(ett['ddpg'])} (a measure that says little here: a random "
-              "team already scores above 0, and the first evaluation comes before the first update round)."]
+    lines += ["", _("Convergence, in training episodes until the smoothed greedy return stays above a threshold for "
+                    "good: the adversary above the random adversary's return, MADDPG {adversary_maddpg}, DDPG "
+                    "{adversary_ddpg}; the good agents above 0, MADDPG {good_maddpg}, DDPG {good_ddpg} (a measure that "
+                    "says little here: a random team already scores above 0, and the first evaluation comes before "
+                    "the first update round).").format(
+        adversary_maddpg=spread(adversary_episodes_to_random(study, "maddpg")),
+        adversary_ddpg=spread(adversary_episodes_to_random(study, "ddpg")),
+        good_maddpg=spread(ett["maddpg"]), good_ddpg=spread(ett["ddpg"]))]
     lines += [
         "",
-        f"MADDPG's runs took {mm['wall_seconds']['mean']:.0f} s each on average, DDPG's "
-        f"{dd['wall_seconds']['mean']:.0f} s (two runs at a time on the 2-core machine; "
-        f"the whole study {study['study_wall_seconds'] / 60:.1f} min).",
+        _("MADDPG's runs took {maddpg} s each on average, DDPG's {ddpg} s (two runs at a time on the 2-core machine; "
+          "the whole study {minutes} min).").format(
+            maddpg=f"{mm['wall_seconds']['mean']:.0f}", ddpg=f"{dd['wall_seconds']['mean']:.0f}",
+            minutes=f"{study['study_wall_seconds'] / 60:.1f}"),
     ]
     if paper is not None:
         from .paper import table_markdown
 
         lines += [
             "",
-            "**The MADDPG paper's setup, ingredient by ingredient** (`python -m maddpg_lite.paper`: MADDPG and "
-            "independent DDPG under the book's recipe and the factorial {one-hot, soft actions} x {-d, -d^2 adversary "
-            "reward} on top of the paper's other ingredients; success as the paper's replication reads it, at the last "
-            "frame within 0.4 of the target; mean over seeds [95% interval, clipped to 0-100]; "
-            f"{paper['runs_finished']} of {paper['runs_planned']} runs finished, "
-            f"{paper['cpu_minutes']:.0f} CPU-minutes):",
+            _("**The MADDPG paper's setup, ingredient by ingredient** (`python -m maddpg_lite.paper`: MADDPG and "
+              "independent DDPG under the book's recipe and the factorial {{one-hot, soft actions}} x {{-d, -d^2 "
+              "adversary reward}} on top of the paper's other ingredients; success as the paper's replication reads "
+              "it, at the last frame within 0.4 of the target; mean over seeds [{level} interval, clipped to 0-100]; "
+              "{finished} of {planned} runs finished, {cpu_minutes} CPU-minutes):").format(
+                level="95%", finished=paper["runs_finished"], planned=paper["runs_planned"],
+                cpu_minutes=f"{paper['cpu_minutes']:.0f}"),
             "",
             table_markdown(paper).rstrip("\n"),
         ]
@@ -155,19 +178,59 @@ def results_markdown(run: dict, study: dict, paper: dict | None, six: dict | Non
 
         lines += [
             "",
-            "**The paper's six games** (`python -m maddpg_lite.six_games`: MADDPG and independent DDPG with the book's "
-            f"recipe, 5000 episodes, seeds {six['seeds'][0]}-{six['seeds'][-1]}; mean over seeds [95% interval]; "
-            "random "
-            "and no-op policies on the same 1000 fixed episodes; the last column names a method only where the two "
-            f"intervals do not overlap; {six['runs_finished']} of {six['runs_planned']} runs, "
-            f"{six['cpu_minutes']:.0f} CPU-minutes of training):",
+            _("**The paper's six games** (`python -m maddpg_lite.six_games`: MADDPG and independent DDPG with the "
+              "book's recipe, 5000 episodes, seeds {first}-{last}; mean over seeds [{level} interval]; random and "
+              "no-op policies on the same 1000 fixed episodes; the last column names a method only where the two "
+              "intervals do not overlap; {finished} of {planned} runs, {cpu_minutes} CPU-minutes of "
+              "training):").format(
+                first=six["seeds"][0], last=six["seeds"][-1], level="95%", finished=six["runs_finished"],
+                planned=six["runs_planned"], cpu_minutes=f"{six['cpu_minutes']:.0f}"),
             "",
-            "![Mean return per team on the six games, MADDPG and DDPG with 95% intervals, random and no-op]"
-            "(figures/six_games.png)",
+            "![" + _("Mean return per team on the six games, MADDPG and DDPG with {level} intervals, random and "
+                     "no-op").format(level="95%") + "](figures/six_games.png)",
             "",
             six_table(six).rstrip("\n"),
         ]
     return "\n".join(lines)
+
+
+@contextmanager
+def _speaking(lang: str):
+    """Speak ``lang`` inside the block; the language spoken before, and matplotlib's settings (which
+    :func:`~maddpg_lite.i18n.set_language` changes for Chinese figure text), come back after."""
+    previous = language()
+    with matplotlib.rc_context():
+        set_language(lang)
+        try:
+            yield
+        finally:
+            set_language(previous)
+
+
+def results_markdown_in(lang: str, *results) -> str:
+    """:func:`results_markdown` of ``results`` in ``lang`` (``"en"`` or ``"zh_CN"``)."""
+    with _speaking(lang):
+        return results_markdown(*results)
+
+
+def untranslated_messages(lang: str, *results) -> list[str]:
+    """The messages of the results block (its own, not those of the tables it includes) that ``lang``'s
+    compiled catalog leaves in English."""
+    missing = []
+
+    def recording(message: str) -> str:
+        text = _current(message)
+        if text == message:
+            missing.append(message)
+        return text
+
+    with _speaking(lang):
+        results_markdown(*results, translate=recording)
+    return list(dict.fromkeys(missing))
+
+
+BASELINE_NAMES = {"random": N_("random policy"), "noop": N_("no-op policy")}
+"""The rows of the baselines in the results block (other baselines: ``"<name> policy"``)."""
 
 
 METHOD_NAMES = {"maddpg": "MADDPG", "ddpg": "DDPG"}
@@ -206,21 +269,38 @@ def readme_with_results(readme: str, block: str) -> str:
     """``readme`` with the text between :data:`BEGIN` and :data:`END` replaced by ``block``."""
     start, end = readme.find(BEGIN), readme.find(END)
     if start < 0 or end < start:
-        raise ValueError(f"README.md has no results block: it needs the lines {BEGIN!r} and {END!r}")
+        raise ValueError(f"the README has no results block: it needs the lines {BEGIN!r} and {END!r}")
     return readme[: start + len(BEGIN)] + "\n" + block + "\n" + readme[end:]
 
 
-def update_readme(readme: Path = README, figures: Path = FIGURES) -> None:
-    readme.write_text(readme_with_results(readme.read_text(), results_markdown(*load_shipped_results(figures))))
+def update_readme(readme: Path = README, figures: Path = FIGURES, readme_zh: Path = README_ZH) -> None:
+    """Rewrite the results block of README.md (English) and of README.zh-CN.md (Chinese, through the compiled
+    catalog ``maddpg_lite/locale/zh_CN/LC_MESSAGES/maddpg_lite.mo``)."""
+    results = load_shipped_results(figures)
+    english = results_markdown_in("en", *results)
+    readme.write_text(readme_with_results(readme.read_text(), english))
     print("wrote the results block of", readme)
+    missing = untranslated_messages("zh_CN", *results)
+    if missing:
+        print(f"did not rewrite {readme_zh.name}: the compiled Chinese catalog lacks {len(missing)} of the results "
+              f"block's messages, e.g. {missing[0][:60]!r} (python -m maddpg_lite.translate compiles "
+              "maddpg_lite/locale/zh_CN/LC_MESSAGES/maddpg_lite.mo from maddpg_lite.po)")
+        return
+    chinese = results_markdown_in("zh_CN", *results)
+    readme_zh.write_text(readme_with_results(readme_zh.read_text(), chinese))
+    print("wrote the results block of", readme_zh)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maddpg_lite.figures", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=FIGURES, help="output folder")
     parser.add_argument("--readme-only", action="store_true",
-                        help="only rewrite README.md's results block from the shipped results (no training)")
+                        help="only rewrite the results block of README.md and README.zh-CN.md from the shipped "
+                             "results (no training)")
     args = parser.parse_args(argv)
+    if not paths.in_checkout():
+        return paths.refuse_outside_checkout(parser.prog, "rewrites figures/ and the results blocks of README.md and "
+                                                           "README.zh-CN.md")
     if args.readme_only:
         update_readme(figures=args.out)
         return 0

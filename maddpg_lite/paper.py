@@ -37,12 +37,16 @@ from . import paths, runner
 from .config import PRESETS, Config, env_kwargs, quick_mode
 from .env import DECEPTION_KEYS, HEDGING_KEYS
 from .evaluation import baselines, evaluate, team_policy
+from .i18n import _
 from .maddpg import MADDPG
 from .runner import METHODS, finished, save_run, write_json  # noqa: F401 - save_run: paper.save_run as before
 from .study import _round, mean_ci, train_job
 
 DATA_DIR = paths.DATA_DIR / "paper"
 QUICK_DIR = Path("runs") / "paper_quick"
+INSTALLED_DIR = Path("runs") / "paper"
+"""The default --out of an installed package (under the current folder, never into the package itself);
+a checkout writes the shipped files, :data:`DATA_DIR`."""
 
 RECIPES = ("book", "paper-onehot-distance", "paper-onehot", "paper-distance", "paper")
 """The study's recipes, names of :data:`~maddpg_lite.config.PRESETS`."""
@@ -161,8 +165,8 @@ def table_markdown(table: dict) -> str:
     """The paper-format table: per recipe and pairing, good / adversary success (mean [95% CI]
     over seeds, in %, clipped to [0, 100]), the paper's numbers beside, the split rate and the
     adversary's distances."""
-    lines = ["| recipe | good agents vs adversary | seeds | good success % | adversary success % "
-             "| paper: good / adversary % | both landmarks split % | adversary to target / decoy / midpoint |",
+    lines = [_("| recipe | good agents vs adversary | seeds | good success % | adversary success % "
+               "| paper: good / adversary % | both landmarks split % | adversary to target / decoy / midpoint |"),
              "|---|---|---|---|---|---|---|---|"]
     for key, st in table["summary"].items():
         recipe, pairing = key.split(": ")
@@ -204,11 +208,15 @@ def main(argv=None) -> int:
     runner.add_arguments(parser)
     parser.add_argument("--seeds", type=int, default=None, help=f"number of seeds (default {len(SEEDS)})")
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder (default maddpg_lite/data/paper, or runs/paper_quick)")
-    parser.add_argument("--table-only", action="store_true", help="only rewrite the table from the finished runs")
+                        help="folder (default maddpg_lite/data/paper in a checkout, runs/paper from an installed "
+                             "package, or runs/paper_quick in quick mode)")
+    parser.add_argument("--table-only", action="store_true",
+                        help="only rewrite the table from the finished runs (in --out; without --out, the shipped "
+                             "runs)")
     args = parser.parse_args(argv)
     quick = quick_mode()
-    out = args.out or (QUICK_DIR if quick else DATA_DIR)
+    finished_in = args.out or (QUICK_DIR if quick else DATA_DIR)  # the runs --table-only reads
+    out = args.out or (QUICK_DIR if quick else DATA_DIR if paths.in_checkout() else INSTALLED_DIR)
     seeds = tuple(range(args.seeds)) if args.seeds else (QUICK_SEEDS if quick else SEEDS)
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     if args.workers is not None and args.workers < 1:
@@ -220,11 +228,12 @@ def main(argv=None) -> int:
         failed = runner.train_missing(parser.prog, out / "runs", planned, run_job, args, log, describe)
         if isinstance(failed, int):
             return failed
-    table = _round(build_table(out / "runs", RECIPES, seeds))  # as the JSON keeps it
-    paths = write_table(table, out)
+        finished_in = out
+    table = _round(build_table(finished_in / "runs", RECIPES, seeds))  # as the JSON keeps it
+    written = write_table(table, out)
     log(table_markdown(table))
     log(f"{table['runs_finished']} of {table['runs_planned']} runs finished, {table['cpu_minutes']:.0f} CPU-minutes "
-        f"of training; wrote " + ", ".join(str(p) for p in paths) + f" (load average {os.getloadavg()[0]:.2f})")
+        f"of training; wrote " + ", ".join(str(p) for p in written) + f" (load average {os.getloadavg()[0]:.2f})")
     if failed:
         print(f"{parser.prog}: {len(failed)} runs failed: " + "; ".join(f"{n}: {e}" for n, e in failed.items()),
               file=sys.stderr)

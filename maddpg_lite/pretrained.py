@@ -125,6 +125,10 @@ def main(argv=None) -> int:
         print(f"all checkpoints: {max(c for _, c in worst.values()):.3g}; "
               f"evaluation.REPLAY_TOLERANCE = {REPLAY_TOLERANCE}")
         return 0
+    from . import paths
+
+    if not paths.in_checkout():  # remaking writes the package's shipped checkpoints
+        return paths.refuse_outside_checkout(parser.prog, "rewrites the shipped checkpoints in maddpg_lite/data/")
     for name in names:
         measured = make(name)
         print(name, {k: round(v, 3) for k, v in measured["returns"].items()}, f"-> {path(name)}")

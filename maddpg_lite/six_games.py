@@ -36,16 +36,21 @@ import numpy as np
 from . import paper, paths, runner
 from .config import Config, env_kwargs, quick_mode
 from .evaluation import baselines, evaluate
+from .i18n import N_, _, _fig
 from .runner import METHODS, write_json
 from .study import _round, mean_ci, train_job
 
 DATA_DIR = paths.DATA_DIR / "six_games"
 QUICK_DIR = Path("runs") / "six_games_quick"
+INSTALLED_DIR = Path("runs") / "six_games"
+"""The default --out of an installed package (under the current folder, never into the package itself);
+a checkout writes the shipped files, :data:`DATA_DIR` and :data:`FIGURE`."""
 FIGURE = paths.FIGURES_DIR / "six_games.png"
 
-GAMES = {"simple_speaker_listener_v4": "cooperative communication", "simple_spread_v3": "cooperative navigation",
-         "simple_push_v3": "keep-away", "simple_adversary_v3": "physical deception",
-         "simple_tag_v3": "predator-prey", "simple_crypto_v3": "covert communication"}
+GAMES = {"simple_speaker_listener_v4": N_("cooperative communication"),
+         "simple_spread_v3": N_("cooperative navigation"), "simple_push_v3": N_("keep-away"),
+         "simple_adversary_v3": N_("physical deception"), "simple_tag_v3": N_("predator-prey"),
+         "simple_crypto_v3": N_("covert communication")}
 """The paper's six games: mpe2 scenario -> the paper's name, in the paper's order."""
 SEEDS = (0, 1, 2)
 QUICK_SEEDS = (0,)
@@ -58,24 +63,27 @@ QUICK_OVERRIDES = dict(episodes=100, minimal_size=500, batch_size=128, eval_inte
 
 HEADLINES = {
     "simple_speaker_listener_v4": [
-        ("listener_to_goal", "last", "listener's distance to its goal (last step)", "lower")],
+        ("listener_to_goal", "last", N_("listener's distance to its goal (last step)"), N_("lower"))],
     "simple_spread_v3": [
-        ("min_dist_sum", "frames", "sum over landmarks of the nearest agent's distance (mean over frames)", "lower"),
-        ("collisions", "episode", "colliding agent pairs, summed over the episode", "lower"),
-        ("landmarks_covered", "last", "landmarks with an agent within 0.1 (last step)", "higher")],
+        ("min_dist_sum", "frames", N_("sum over landmarks of the nearest agent's distance (mean over frames)"),
+         N_("lower")),
+        ("collisions", "episode", N_("colliding agent pairs, summed over the episode"), N_("lower")),
+        ("landmarks_covered", "last", N_("landmarks with an agent within 0.1 (last step)"), N_("higher"))],
     "simple_push_v3": [
-        ("agent_to_goal", "last", "good agent's distance to the goal (last step)", "lower"),
-        ("adversary_to_goal", "last", "adversary's distance to the goal (last step)", "lower for the adversary")],
+        ("agent_to_goal", "last", N_("good agent's distance to the goal (last step)"), N_("lower")),
+        ("adversary_to_goal", "last", N_("adversary's distance to the goal (last step)"),
+         N_("lower for the adversary"))],
     "simple_adversary_v3": [
-        ("good_success", "last", "good success: a good agent within 0.4 of the target (last step)", "higher"),
-        ("adversary_success", "last", "adversary success: within 0.4 of the target (last step)",
-         "lower for the good agents")],
+        ("good_success", "last", N_("good success: a good agent within 0.4 of the target (last step)"),
+         N_("higher")),
+        ("adversary_success", "last", N_("adversary success: within 0.4 of the target (last step)"),
+         N_("lower for the good agents"))],
     "simple_tag_v3": [
-        ("catches", "episode", "catches (adversary-prey contacts), summed over the episode",
-         "higher for the predators")],
+        ("catches", "episode", N_("catches (adversary-prey contacts), summed over the episode"),
+         N_("higher for the predators"))],
     "simple_crypto_v3": [
-        ("bob_correct", "last", "Bob names the goal (last step)", "higher"),
-        ("eve_correct", "last", "Eve names the goal (last step)", "lower for Alice and Bob")],
+        ("bob_correct", "last", N_("Bob names the goal (last step)"), N_("higher")),
+        ("eve_correct", "last", N_("Eve names the goal (last step)"), N_("lower for Alice and Bob"))],
 }
 """Per game, the metrics the table reports: ``(metric, how, label, which way is good)`` with
 ``how`` ``"last"`` (the mean at the last step), ``"frames"`` (the mean over all 25 frames, as the
@@ -132,7 +140,7 @@ def team_returns(returns: dict, agents, adversaries) -> dict:
 def headline_values(measured: dict, scenario: str, episode_length: int) -> dict:
     """The :data:`HEADLINES` metrics of one measurement."""
     out = {}
-    for key, how, _, _ in HEADLINES[scenario]:
+    for key, how, _label, _better in HEADLINES[scenario]:
         if how == "last":
             out[key] = measured["metrics"][key]
         elif how == "frames":
@@ -200,34 +208,34 @@ def verdict(entry: dict, key: str, higher_is_better: bool) -> str:
         return "MADDPG" if higher_is_better else "DDPG"
     if d["low"] > m["high"]:
         return "DDPG" if higher_is_better else "MADDPG"
-    return "no clear difference"
+    return N_("no clear difference")
 
 
 def table_markdown(table: dict) -> str:
     """One row per game and team: returns of MADDPG, DDPG (mean [95% CI] over seeds), random, no-op, and
     which method's good team / adversary is ahead; then one row per headline metric."""
-    lines = ["| game | measure | MADDPG | DDPG | random | no-op | ahead (intervals apart) |",
+    lines = [_("| game | measure | MADDPG | DDPG | random | no-op | ahead (intervals apart) |"),
              "|---|---|---|---|---|---|---|"]
     for game, e in table["games"].items():
-        title = f"{e['name']} (`{game}`)"
+        title = f"{_(e['name'])} (`{game}`)"
         m, d = e["methods"].get("maddpg", {}).get("stats", {}), e["methods"].get("ddpg", {}).get("stats", {})
         for team in ("good", "adversary"):
             key = f"return_{team}"
             if key in e["baselines"]["random"]:
-                label = "good agents' return" if team == "good" else "adversaries' return"
+                label = _("good agents' return") if team == "good" else _("adversaries' return")
                 lines.append(f"| {title} | {label} | {_ci(m.get(key))} | {_ci(d.get(key))} "
                              f"| {e['baselines']['random'][key]:.2f} | {e['baselines']['noop'][key]:.2f} "
-                             f"| {verdict(e, key, True)} |")
+                             f"| {_(verdict(e, key, True))} |")
                 title = ""
-        for key, _, label, better in HEADLINES[game]:
+        for key, _how, label, better in HEADLINES[game]:
             pct = key.endswith(("_success", "_correct", "_covered"))
             scale, digits, clip = (100.0, 1, (0.0, 1.0)) if pct else (1.0, 3, (0.0, float("inf")))
-            unit = " % (interval clipped to 0-100)" if pct else ""
-            lines.append(f"| {title} | {label}{unit} | {_ci(m.get(key), digits, scale, clip)} "
+            unit = _(" % (interval clipped to 0-100)") if pct else ""
+            lines.append(f"| {title} | {_(label)}{unit} | {_ci(m.get(key), digits, scale, clip)} "
                          f"| {_ci(d.get(key), digits, scale, clip)} "
                          f"| {scale * e['baselines']['random'][key]:.{digits}f} "
                          f"| {scale * e['baselines']['noop'][key]:.{digits}f} "
-                         f"| {verdict(e, key, better.startswith('higher'))} ({better}) |")
+                         f"| {_(verdict(e, key, better.startswith('higher')))} ({_(better)}) |")
             title = ""
     return "\n".join(lines) + "\n"
 
@@ -261,7 +269,7 @@ def plot_table(table: dict):
         e = table["games"][game]
         teams = [t for t in ("good", "adversary") if f"return_{t}" in e["baselines"]["random"]]
         width = 0.2
-        sources = [("MADDPG", "maddpg"), ("DDPG", "ddpg"), ("random", "random"), ("no-op", "noop")]
+        sources = [("MADDPG", "maddpg"), ("DDPG", "ddpg"), (N_("random"), "random"), (N_("no-op"), "noop")]
         for j, (label, source) in enumerate(sources):
             values, errors = [], []
             for team in teams:
@@ -275,24 +283,26 @@ def plot_table(table: dict):
                     errors.append([[0], [0]])
             x = np.arange(len(teams)) + (j - 1.5) * width
             err = np.concatenate(errors, axis=1) if source in METHODS else None
-            ax.bar(x, values, width, color=colors[label], label=label, yerr=err, capsize=3)
+            ax.bar(x, values, width, color=colors[label], label=_fig(label), yerr=err, capsize=3)
             if source in METHODS:  # each seed's value, so three seeds' spread is seen, not only their interval
                 for t, team in enumerate(teams):
                     seeds = [row[f"return_{team}"] for row in e["methods"].get(source, {}).get("rows", [])]
                     ax.scatter([x[t]] * len(seeds), seeds, s=9, color="black", zorder=3,
-                               label="one seed" if (j, t) == (0, 0) else None)
+                               label=_fig("one seed") if (j, t) == (0, 0) else None)
         ax.set_xticks(np.arange(len(teams)))
-        ax.set_xticklabels(["good agents" if t == "good" else "adversaries" for t in teams])
+        ax.set_xticklabels([_fig("good agents") if t == "good" else _fig("adversaries") for t in teams])
         ax.axhline(0, color="gray", lw=0.5)
-        ax.set_title(f"{e['name']}\n{game}", fontsize=10)
-        ax.set_ylabel("mean return per episode")
+        ax.set_title(f"{_fig(e['name'])}\n{game}", fontsize=10)
+        ax.set_ylabel(_fig("mean return per episode"))
         ax.tick_params(labelsize=8)
     for ax in list(axes.flat)[len(games):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8)
     n = table["runs_finished"]
-    fig.suptitle(f"MADDPG vs independent DDPG on the paper's six games: book recipe (5,000 episodes), "
-                 f"{len(table['seeds'])} seeds, 95% intervals ({n} runs)", fontsize=11)
+    fig.suptitle(_fig("MADDPG vs independent DDPG on the paper's six games: book recipe (5,000 episodes), "
+                      "{seeds} seeds, {level} intervals ({runs} runs)").format(seeds=len(table["seeds"]), level="95%",
+                                                                               runs=n),
+                 fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -322,9 +332,11 @@ def main(argv=None) -> int:
     parser.add_argument("--games", default=",".join(GAMES), help="comma-separated scenarios (default: the six)")
     parser.add_argument("--seeds", type=int, default=None, help=f"number of seeds (default {len(SEEDS)})")
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder (default maddpg_lite/data/six_games, or runs/six_games_quick)")
+                        help="folder (default maddpg_lite/data/six_games in a checkout, runs/six_games from an "
+                             "installed package, or runs/six_games_quick in quick mode)")
     parser.add_argument("--table-only", action="store_true",
-                        help="only rewrite the table and figure from the finished runs")
+                        help="only rewrite the table and figure from the finished runs (in --out; without --out, "
+                             "the shipped runs)")
     args = parser.parse_args(argv)
     games = tuple(g for g in args.games.split(",") if g)
     for game in games:
@@ -335,7 +347,9 @@ def main(argv=None) -> int:
         print(f"{parser.prog}: error: --workers must be >= 1, got {args.workers}", file=sys.stderr)
         return 2
     quick = quick_mode()
-    out = args.out or (QUICK_DIR if quick else DATA_DIR)
+    checkout = paths.in_checkout()
+    finished_in = args.out or (QUICK_DIR if quick else DATA_DIR)  # the runs --table-only reads
+    out = args.out or (QUICK_DIR if quick else DATA_DIR if checkout else INSTALLED_DIR)
     seeds = tuple(range(args.seeds)) if args.seeds else (QUICK_SEEDS if quick else SEEDS)
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     start = time.perf_counter()
@@ -345,12 +359,13 @@ def main(argv=None) -> int:
         failed = runner.train_missing(parser.prog, out / "runs", planned, run_job, args, log, describe)
         if isinstance(failed, int):
             return failed
-    table = _round(build_table(out / "runs", games, seeds))  # as the JSON keeps it
-    paths = write_outputs(table, out, None if (quick or args.out) else FIGURE)
+        finished_in = out
+    table = _round(build_table(finished_in / "runs", games, seeds))  # as the JSON keeps it
+    written = write_outputs(table, out, None if (quick or args.out or not checkout) else FIGURE)
     log(table_markdown(table))
     log(f"{table['runs_finished']} of {table['runs_planned']} runs finished, {table['cpu_minutes']:.0f} CPU-minutes "
         f"of training; this command took {(time.perf_counter() - start) / 60:.1f} min; wrote "
-        + ", ".join(str(p) for p in paths) + f" (load average {os.getloadavg()[0]:.2f})")
+        + ", ".join(str(p) for p in written) + f" (load average {os.getloadavg()[0]:.2f})")
     if failed:
         print(f"{parser.prog}: {len(failed)} runs failed: " + "; ".join(f"{n}: {e}" for n, e in failed.items()),
               file=sys.stderr)

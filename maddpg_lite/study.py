@@ -40,6 +40,7 @@ from . import paths, runner
 from .config import Config, quick_mode
 from .env import AGENTS, DECEPTION_KEYS, HEDGING_KEYS, RATE_LABELS, VecSimpleAdversary
 from .evaluation import EVAL_SEED, evaluate, noop_policy, random_policy, team_policy
+from .i18n import N_, Labels, _fig
 from .maddpg import MADDPG
 from .plots import smooth
 from .runner import METHODS, job_cost  # noqa: F401 - job_cost: longest first
@@ -49,6 +50,9 @@ from .runner import round_floats as _round
 DATA_DIR = paths.DATA_DIR
 FIGURES_DIR = paths.FIGURES_DIR
 QUICK_DIR = Path("runs") / "study_quick"
+INSTALLED_DIR = Path("runs") / "study"
+"""The default --out of an installed package (under the current folder, never into the package itself);
+a checkout writes the shipped files, :data:`DATA_DIR` and :data:`FIGURES_DIR`."""
 RUNS_FOLDER = "study_runs"
 """Where in the output folder each run is saved as it finishes (:func:`run_study`), for resuming."""
 
@@ -366,8 +370,9 @@ def load_results(name: str = "study_results.json", folder: Path = DATA_DIR) -> d
 
 # ----- pictures ------------------------------------------------------------------------------
 METHOD_COLORS = {"maddpg": "tab:purple", "ddpg": "tab:orange", "random": "tab:gray", "noop": "0.75"}
-METHOD_LABELS = {"maddpg": "MADDPG", "ddpg": "DDPG (independent)", "random": "random policy",
-                 "noop": "no-op policy"}
+METHOD_LABELS = Labels({"maddpg": "MADDPG", "ddpg": N_("DDPG (independent)"), "random": N_("random policy"),
+                        "noop": N_("no-op policy")})
+"""Legend names of the methods and baselines, in the language the package speaks."""
 
 
 def _save(fig, path: Path) -> Path:
@@ -397,20 +402,21 @@ def plot_study_returns(results: dict):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
     for ax, (column, title) in zip(axes, [("adversary_0", "adversary_0"),
-                                          ("agent_0", "good agents (agent_0 = agent_1: shared reward)")]):
+                                          ("agent_0", _fig("good agents (agent_0 = agent_1: shared reward)"))]):
         for method in METHODS:
             episodes, mean, low, high = curve_band(results["histories"], method, column)
-            ax.plot(episodes, mean, color=METHOD_COLORS[method], lw=2, label=METHOD_LABELS[method])
+            ax.plot(episodes, mean, color=METHOD_COLORS[method], lw=2, label=_fig(METHOD_LABELS[method]))
             ax.fill_between(episodes, low, high, color=METHOD_COLORS[method], alpha=0.2)
         for name, ls in [("random", ":"), ("noop", "-.")]:
             ax.axhline(results["baselines"][name]["returns"][column], color="0.4", ls=ls, lw=1,
-                       label=METHOD_LABELS[name])
+                       label=_fig(METHOD_LABELS[name]))
         ax.set_title(title)
-        ax.set_xlabel("training episode")
+        ax.set_xlabel(_fig("training episode"))
         ax.axhline(0, color="gray", lw=0.5)
-    axes[0].set_ylabel("mean return per episode (greedy)")
+    axes[0].set_ylabel(_fig("mean return per episode (greedy)"))
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"Mean over {len(results['seeds'])} seeds, shaded: 95% confidence band", fontsize=10)
+    fig.suptitle(_fig("Mean over {seeds} seeds, shaded: {level} confidence band").format(
+        seeds=len(results["seeds"]), level="95%"), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -432,16 +438,22 @@ def plot_study_deception(results: dict):
         else:
             mean, err = np.array([results["baselines"][name]["deception"][k] for k in RATE_KEYS]), None
         ax.bar(x + (g - 1.5) * width, mean, width, yerr=err, capsize=3, color=METHOD_COLORS[name],
-               label=METHOD_LABELS[name])
+               label=_fig(METHOD_LABELS[name]))
     ax.axhline(0.5, color="k", ls="--", lw=0.8)
     ax.text(len(RATE_KEYS) - 0.5, 0.51, "50%", fontsize=8, ha="right")
-    ax.set_xticks(x, [RATE_LABELS[k].replace(" ", "\n", 2) for k in RATE_KEYS], fontsize=8)
+    ax.set_xticks(x, [_rate_label(RATE_LABELS[k]) for k in RATE_KEYS], fontsize=8)
     ax.set_ylim(0, 1)
-    ax.set_ylabel("fraction of evaluation episodes (last step)")
-    ax.set_title("Deception rates after training (error bars: 95% CI over seeds)")
+    ax.set_ylabel(_fig("fraction of evaluation episodes (last step)"))
+    ax.set_title(_fig("Deception rates after training (error bars: 95% CI over seeds)"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _rate_label(label: str) -> str:
+    """A rate's label under its bars: English broken after its first two words, a translation as it is."""
+    shown = _fig(label)
+    return label.replace(" ", "\n", 2) if shown == label else shown
 
 
 def adversary_episodes_to_random(results: dict, method: str) -> list:
@@ -474,16 +486,17 @@ def plot_study_convergence(results: dict):
         axes[2].scatter(jitter, [r["wall_seconds"] for r in mine], color=METHOD_COLORS[method])
     for ax in axes[:2]:
         ax.axhline(never, color="0.5", ls=":", lw=1)
-        ax.text(1.45, never, "never", va="center", fontsize=8)
+        ax.text(1.45, never, _fig("never"), va="center", fontsize=8)
         ax.set_ylim(0, never * 1.05)
-    axes[0].set_ylabel("training episode")
-    axes[0].set_title(f"Good agents' smoothed return stays > {RETURN_THRESHOLD:g} from ...\n"
-                      "(a random team already scores above it)", fontsize=9)
-    axes[1].set_title("Adversary's smoothed return stays above\nthe random adversary's from ...", fontsize=9)
-    axes[2].set_ylabel("wall seconds per run")
-    axes[2].set_title("Cost of one run (one worker, shared machine)", fontsize=9)
+    axes[0].set_ylabel(_fig("training episode"))
+    axes[0].set_title(_fig("Good agents' smoothed return stays > {threshold} from ...\n"
+                           "(a random team already scores above it)").format(threshold=f"{RETURN_THRESHOLD:g}"),
+                      fontsize=9)
+    axes[1].set_title(_fig("Adversary's smoothed return stays above\nthe random adversary's from ..."), fontsize=9)
+    axes[2].set_ylabel(_fig("wall seconds per run"))
+    axes[2].set_title(_fig("Cost of one run (one worker, shared machine)"), fontsize=9)
     for ax in axes:
-        ax.set_xticks(range(len(METHODS)), [METHOD_LABELS[m] for m in METHODS])
+        ax.set_xticks(range(len(METHODS)), [_fig(METHOD_LABELS[m]) for m in METHODS])
         ax.set_xlim(-0.6, 1.8)
     axes[1].set_ylim(0, None)
     fig.tight_layout()
@@ -496,18 +509,22 @@ def plot_study_matchups(results: dict):
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     pairings = [(g, a) for g in METHODS for a in METHODS]
-    labels = [f"good: {METHOD_LABELS[g].split()[0]}\nadv.: {METHOD_LABELS[a].split()[0]}" for g, a in pairings]
-    for ax, column, title in [(axes[0], "return_agent_0", "good agents' return"),
-                              (axes[1], "return_adversary_0", "adversary's return")]:
+    labels = [_fig("good: {good}\nadv.: {adversary}").format(good=METHOD_LABELS[g].split()[0],
+                                                             adversary=METHOD_LABELS[a].split()[0])
+              for g, a in pairings]
+    panels = [(axes[0], "return_agent_0", "good", _fig("good agents' return (bar color: who trained that side)")),
+              (axes[1], "return_adversary_0", "adversary",
+               _fig("adversary's return (bar color: who trained that side)"))]
+    for ax, column, side, title in panels:
         stats = [results["summary"][f"{g} vs {a}"][column] for g, a in pairings]
         mean = np.array([s["mean"] for s in stats])
         err = np.array([[s["mean"] - s["low"], s["high"] - s["mean"]] for s in stats]).T
-        colors = [METHOD_COLORS[g if "good" in title else a] for g, a in pairings]
+        colors = [METHOD_COLORS[g if side == "good" else a] for g, a in pairings]
         ax.bar(range(len(pairings)), mean, yerr=err, capsize=3, color=colors)
         ax.set_xticks(range(len(pairings)), labels, fontsize=8)
         ax.axhline(0, color="gray", lw=0.5)
-        ax.set_title(title + " (bar color: who trained that side)", fontsize=9)
-    axes[0].set_ylabel("mean return per episode")
+        ax.set_title(title, fontsize=9)
+    axes[0].set_ylabel(_fig("mean return per episode"))
     fig.tight_layout()
     return fig
 
@@ -517,17 +534,22 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maddpg_lite.study", description=__doc__.split("\n\n")[0])
     runner.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the JSON/CSV and, under study_runs/, each run's files "
-                             "(default: maddpg_lite/data, or runs/study_quick in quick mode)")
+                        help="folder for the JSON/CSV and, under study_runs/, each run's files (default: "
+                             "maddpg_lite/data in a checkout, runs/study from an installed package, or "
+                             "runs/study_quick in quick mode)")
     parser.add_argument("--replot", action="store_true",
-                        help="only redraw the figures from the result files in --out (no training)")
+                        help="only redraw the figures from the result files in --out (no training; without "
+                             "--out, from the shipped results)")
     parser.add_argument("--figures", type=Path, default=None,
-                        help="folder for the study_*.png figures (default: figures/; --out when --out is given "
-                             "or in quick mode, so a study elsewhere never overwrites the shipped figures)")
+                        help="folder for the study_*.png figures (default: figures/ in a checkout; --out when --out "
+                             "is given, in quick mode or from an installed package, so a study elsewhere never "
+                             "overwrites the shipped figures)")
     args = parser.parse_args(argv)
     quick = quick_mode()
-    out = args.out or (QUICK_DIR if quick else DATA_DIR)
-    figures = args.figures or (out if (quick or args.out) else FIGURES_DIR)
+    checkout = paths.in_checkout()
+    results = args.out or (QUICK_DIR if quick else DATA_DIR)  # what --replot reads
+    out = args.out or (QUICK_DIR if quick else DATA_DIR if checkout else INSTALLED_DIR)
+    figures = args.figures or (out if (quick or args.out or not checkout) else FIGURES_DIR)
     overrides = QUICK_OVERRIDES if quick else {}
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     if args.workers is not None and args.workers < 1:
@@ -535,7 +557,7 @@ def main(argv=None) -> int:
         return 2
     if args.replot:
         figures.mkdir(parents=True, exist_ok=True)
-        written = write_study_figures(load_results(folder=out), figures)
+        written = write_study_figures(load_results(folder=results), figures)
         log("redrew " + ", ".join(str(p) for p in written))
         return 0
     try:

@@ -1,5 +1,7 @@
 """The README as a new user reads it: the Quickstart, the notebook list, and every number and
-claim of its results section, checked against the files that the repo's commands wrote."""
+claim of its results section, checked against the files that the repo's commands wrote; and its
+Chinese edition, README.zh-CN.md: the same Quickstart, a course map of the Chinese notebooks, and the
+same results block in Chinese."""
 
 import re
 from pathlib import Path
@@ -7,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from maddpg_lite import i18n
 from maddpg_lite.evaluation import REPLAY_TOLERANCE, evaluate, largest_difference, noop_policy, random_policy
 from maddpg_lite.figures import (
     BEGIN,
@@ -15,10 +18,17 @@ from maddpg_lite.figures import (
     paired_difference,
     readme_with_results,
     results_markdown,
+    results_markdown_in,
+    update_readme,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+README_ZH = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+STALE_ZH = ("README.zh-CN.md's results block is not what the command writes in Chinese: run python -m "
+            "maddpg_lite.translate (it compiles maddpg_lite/locale/zh_CN/LC_MESSAGES/maddpg_lite.mo), then "
+            "python -m maddpg_lite.figures --readme-only")
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +36,27 @@ def shipped():
     return load_shipped_results()
 
 
+QUICKSTART = ["pip install -r requirements.txt", "python -m maddpg_lite.train", "python -m pytest"]
+
+
+def first_code_block(readme: str, heading: str) -> list[str]:
+    section = readme.split(heading, 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```[a-z]*\n(.*?)```", section, flags=re.S)[0].strip().splitlines()
+
+
+def results_block(readme: str) -> str:
+    assert readme.count(BEGIN) == 1 and readme.count(END) == 1
+    return readme.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n")
+
+
+def table_headers(block: str) -> list[str]:
+    """The header row of every markdown table in ``block`` (the line above each ``|---`` line)."""
+    lines = block.splitlines()
+    return [lines[i - 1] for i, line in enumerate(lines) if line.startswith("|---") and i > 0]
+
+
 def test_quickstart_is_exactly_the_three_commands():
-    section = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```[a-z]*\n(.*?)```", section, flags=re.S)
-    assert blocks[0].strip().splitlines() == ["pip install -r requirements.txt", "python -m maddpg_lite.train",
-                                              "python -m pytest"]
+    assert first_code_block(README, "## Quickstart") == QUICKSTART
     ci = (ROOT / ".ci" / "run").read_text()
     assert "-r requirements.txt" in ci
     assert any(line.strip().startswith("python -m pytest") for line in ci.splitlines())  # the same test command
@@ -192,3 +218,51 @@ def test_the_claims_about_the_six_games(shipped):
     assert all(abs(r["return_good"]) < 1 for r in crypto["ddpg"]["rows"])
     spread = games["simple_spread_v3"]["methods"]
     assert all(1.3 <= round(spread[m]["stats"]["min_dist_sum"]["mean"], 1) <= 1.4 for m in ("maddpg", "ddpg"))
+
+
+# ----- the Chinese edition: README.zh-CN.md -------------------------------------------------------
+def test_the_chinese_quickstart_is_exactly_the_same_three_commands():
+    assert first_code_block(README_ZH, "## 快速开始") == QUICKSTART
+
+
+def test_each_readme_links_the_other():
+    assert "](README.md)" in README_ZH
+    assert "](README.zh-CN.md)" in README.split("\n## ", 1)[0], "README.md links README.zh-CN.md near the top"
+
+
+def test_the_chinese_course_map_links_the_chinese_edition_of_every_english_notebook():
+    # the Chinese files appear as the translations are finished: each link must name an English notebook,
+    # and every English lesson and appendix must be linked
+    linked = re.findall(r"\]\((notebooks/zh/[^)]+\.ipynb)\)", README_ZH)
+    english = {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert linked and len(linked) == len(set(linked))
+    for path in linked:
+        assert (ROOT / "notebooks" / path.removeprefix("notebooks/zh/")).is_file(), f"{path}: no English notebook"
+    assert {Path(path).name for path in linked} >= english
+    assert "](notebooks/zh/exercises/)" in README_ZH and "](notebooks/glossary.md)" in README_ZH
+
+
+def test_the_chinese_results_block_is_chinese():
+    block = results_block(README_ZH)
+    english_headers = set(table_headers(results_block(README)))
+    headers = table_headers(block)
+    assert len(headers) == len(english_headers) >= 2
+    for header in headers:
+        assert HAN.search(header) and header not in english_headers, header
+
+
+def test_the_chinese_results_block_is_what_the_command_writes_in_chinese(shipped):
+    assert readme_with_results(README_ZH, results_markdown_in("zh_CN", *shipped)) == README_ZH, STALE_ZH
+    assert i18n.language() == "en"
+
+
+def test_the_command_writes_both_readmes(tmp_path):
+    # python -m maddpg_lite.figures --readme-only, on copies whose blocks are emptied first
+    english, chinese = tmp_path / "README.md", tmp_path / "README.zh-CN.md"
+    english.write_text(readme_with_results(README, "stale"))
+    chinese.write_text(readme_with_results(README_ZH, "stale"), encoding="utf-8")
+    update_readme(readme=english, readme_zh=chinese)
+    assert english.read_text() == README
+    assert chinese.read_text(encoding="utf-8") == README_ZH, STALE_ZH
+    assert i18n.language() == "en"
+    assert results_markdown_in("en", *load_shipped_results()) == results_block(README)
