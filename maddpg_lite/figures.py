@@ -1,7 +1,8 @@
 """Remake every picture in figures/: ``python -m maddpg_lite.figures`` (about a minute on the 2-core CPU:
 it trains the full default run).
 
-* ``returns.png``: the full default run (seed 0) with the random and no-op baselines;
+* ``returns.png``: the full default run (seed 0) with the random and no-op baselines (and ``returns.zh_CN.png``,
+  the same curves with Chinese text, for the Chinese lesson 05);
   its numbers go to ``results.json`` (the README quotes them from there);
 * ``tau_panel.png``: Gumbel-softmax samples at several temperatures;
 * ``scene.png``: the simple_adversary scene, labelled; ``info_flow.png``: CTDE's information flow;
@@ -33,7 +34,7 @@ from . import paths, plots, pretrained, scene, widgets  # noqa: E402
 from .config import Config  # noqa: E402
 from .env import AGENTS, RATE_LABELS  # noqa: E402
 from .evaluation import EVAL_SEED, random_policy  # noqa: E402
-from .i18n import N_, language, set_language  # noqa: E402
+from .i18n import N_, _fig, language, set_language  # noqa: E402
 from .i18n import _ as _current  # noqa: E402
 from .paths import REPO_ROOT
 from .plots import plot_returns  # noqa: E402
@@ -291,6 +292,19 @@ def update_readme(readme: Path = README, figures: Path = FIGURES, readme_zh: Pat
     print("wrote the results block of", readme_zh)
 
 
+RETURNS_FIGURES = {"en": "returns.png", "zh_CN": "returns.zh_CN.png"}
+"""The full run's return curves, one picture per edition (the Chinese lesson 05 shows the Chinese one)."""
+
+
+def save_returns_figures(history, baselines, out: Path) -> None:
+    """Draw the full default run's return curves once per language into ``out`` (:data:`RETURNS_FIGURES`)."""
+    for lang, name in RETURNS_FIGURES.items():
+        with _speaking(lang):
+            title = _fig("MADDPG on simple_adversary ({episodes} episodes, seed {seed})").format(
+                episodes=Config().episodes, seed=Config().seed)
+            save(plot_returns(history, baselines, title=title), name, out)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maddpg_lite.figures", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=FIGURES, help="output folder")
@@ -309,8 +323,7 @@ def main(argv=None) -> int:
 
     result = train(Config(), progress=False)
     s = result.summary
-    save(plot_returns(result.history, s["baselines"], title="MADDPG on simple_adversary (5000 episodes, seed 0)"),
-         "returns.png", out)
+    save_returns_figures(result.history, s["baselines"], out)
     results = {k: s[k] for k in ("final_returns", "final_returns_std", "deception", "hedging", "baselines",
                                  "eval_episodes",
                                  "env_steps", "update_rounds", "wall_seconds", "config")}

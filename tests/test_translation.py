@@ -290,3 +290,20 @@ def test_package_messages_keep_their_placeholders():
     for e in tr.load_catalog(i18n.catalog_path("zh_CN")):
         if e.msgstr:
             assert sorted(re.findall(r"\{\w*\}", e.msgid)) == sorted(re.findall(r"\{\w*\}", e.msgstr)), e.msgid
+
+
+def test_the_chinese_lessons_show_chinese_pictures():
+    """A picture from figures/ holds English text; the Chinese edition shows its Chinese twin (``*.zh_CN.png``,
+    drawn by python -m maddpg_lite.figures), which exists."""
+    import re
+
+    shown = []
+    for rel in NOTEBOOKS:
+        path = tr.NOTEBOOKS_DIR / tr.zh_rel(rel)
+        for cell in json.loads(path.read_text("utf-8"))["cells"]:
+            for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", "".join(cell["source"])):
+                if "figures/" in target:
+                    shown.append(target)
+                    assert target.endswith(".zh_CN.png"), f"notebooks/{tr.zh_rel(rel)} shows the English {target}"
+                    assert (path.parent / target).resolve().is_file(), f"{target} is missing"
+    assert shown, "lesson 05 shows the full run's return curves"

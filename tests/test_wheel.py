@@ -102,7 +102,7 @@ def test_lessons_copies_the_chinese_edition_one_folder_deeper(tmp_path, capsys):
     assert "notebooks/zh/" in capsys.readouterr().out
     assert (target / "notebooks/zh/05_training.ipynb").is_file() and (target / "figures/returns.png").is_file()
     assert not (target / "notebooks/05_training.ipynb").exists()
-    assert "../../figures/returns.png" in relative_links(target / "notebooks/zh/05_training.ipynb")
+    assert "../../figures/returns.zh_CN.png" in relative_links(target / "notebooks/zh/05_training.ipynb")
     assert broken_links(target) == []
 
 
