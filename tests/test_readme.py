@@ -179,7 +179,8 @@ def test_the_claims_about_the_paper_table(shipped):
     md = {r: S[f"{r}: maddpg vs ddpg"] for r in recipes}
     assert paper["runs_finished"] == paper["runs_planned"] == 50
     assert all(mm[r]["good_success"]["high"] < 0.947 for r in recipes)  # never the paper's 94.7%
-    assert 0.86 <= max(mm[r]["good_success"]["mean"] for r in recipes) < 0.875  # "86-87% at best"
+    best = sorted(recipes, key=lambda r: mm[r]["good_success"]["mean"])[-2:]  # "85-87% at best": book, paper
+    assert set(best) == {"book", "paper"} and all(0.845 <= mm[r]["good_success"]["mean"] < 0.875 for r in best)
     assert all(mm[r]["adversary_success"]["low"] > 0.34 for r in recipes)
     assert round(100 * mm["paper"]["adversary_success"]["mean"]) == 45
     soft = [mm[r]["all_landmarks_covered"]["mean"] for r in ("paper", "paper-distance")]
