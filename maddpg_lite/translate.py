@@ -246,15 +246,16 @@ def extract(rel: str) -> tuple[int, int, int]:
     fresh = new_catalog(old.metadata.get("PO-Revision-Date"))
     new = changed = 0
     kept_ids = set()
-    for unit in units(rel):
+    now = units(rel)
+    current = {u.text for u in now}
+    for unit in now:
         kept = find(old, unit.text, unit.context)
         entry = polib.POEntry(msgid=unit.text, msgstr="", msgctxt=unit.context, comment=unit.where)
         if kept is not None:  # cells are Markdown or code, never format strings: only "fuzzy" is kept
             entry.msgstr, entry.previous_msgid = kept.msgstr, kept.previous_msgid
             entry.flags = [flag for flag in kept.flags if flag == "fuzzy"]
             kept_ids.add(id(kept))
-        elif unit.context in by_context and by_context[unit.context].msgstr:
-            before = by_context[unit.context]
+        elif (before := _previous_version(unit, by_context, old, kept_ids, current)) is not None:
             entry.msgstr, entry.flags = before.msgstr, ["fuzzy"]
             entry.previous_msgid = before.previous_msgid if "fuzzy" in before.flags and before.previous_msgid \
                 else before.msgid
@@ -266,6 +267,19 @@ def extract(rel: str) -> tuple[int, int, int]:
     removed = sum(1 for e in old if id(e) not in kept_ids)
     save_catalog(fresh, po_path(rel))
     return new, changed, removed
+
+
+def _previous_version(unit: Unit, by_context: dict, old, kept_ids: set, current: set):
+    """The translated entry that ``unit`` replaces: a cell's by its id; a document block's (no id) by likeness,
+    the most similar translated block that is no longer in the document (at least 60% alike, as msgmerge's
+    fuzzy matching), or ``None``. ``current``: the texts of every unit of the document now."""
+    if unit.context is not None:
+        before = by_context.get(unit.context)
+        return before if before is not None and before.msgstr else None
+    candidates = [e for e in old if not e.msgctxt and e.msgstr and id(e) not in kept_ids and e.msgid not in current]
+    scored = [(difflib.SequenceMatcher(None, e.msgid, unit.text).ratio(), -i, e) for i, e in enumerate(candidates)]
+    best = max(scored, default=None, key=lambda t: t[:2])
+    return best[2] if best and best[0] >= 0.6 else None
 
 
 def translation_of(po, unit: Unit) -> str | None:

@@ -307,3 +307,25 @@ def test_the_chinese_lessons_show_chinese_pictures():
                     assert target.endswith(".zh_CN.png"), f"notebooks/{tr.zh_rel(rel)} shows the English {target}"
                     assert (path.parent / target).resolve().is_file(), f"{target} is missing"
     assert shown, "lesson 05 shows the full run's return curves"
+
+
+def test_a_changed_block_of_a_document_keeps_its_translation_marked_fuzzy(tiny_course, monkeypatch):
+    """Document blocks have no id: a changed block finds its old translation by likeness (as msgmerge does), an
+    unrelated new block starts empty."""
+    rel = "exercises/answers.md"
+    (tiny_course / "exercises").mkdir()
+    doc = tiny_course / rel
+    doc.write_text("# Answers\n\nThe replay buffer holds 100,000 transitions.\n", "utf-8")
+    monkeypatch.setattr(tr, "DOCUMENTS", (rel,))
+    assert tr.extract(rel) == (2, 0, 0)
+    po = tr.load_catalog(tr.po_path(rel))
+    po.find("# Answers").msgstr = "# 答案"
+    po.find("The replay buffer holds 100,000 transitions.").msgstr = "经验回放池存放 100,000 条转移。"
+    tr.save_catalog(po, tr.po_path(rel))
+    assert tr.problems(rel) == []
+    doc.write_text("# Answers\n\nThe replay buffer holds 1,000,000 transitions.\n\nA new block about seeds.\n", "utf-8")
+    assert tr.extract(rel) == (1, 1, 0)
+    stale = tr.problems(rel)
+    assert len(stale) == 2 and "remove its fuzzy mark" in stale[0] and "-The replay buffer holds 100,000" in stale[0]
+    assert "not translated: A new block about seeds." in stale[1]
+    assert tr.build(rel, {rel}).startswith("# 答案\n\nThe replay buffer holds 1,000,000")  # English until updated
