@@ -647,7 +647,14 @@ def exercise_explorer(page, shots: Path, name: str, redraw_timeout: float = 20.0
     image = box.locator("img.widget-image")
     done = []
 
+    def decoded():
+        """Wait until the image's current picture is decoded and ready to paint (a screenshot taken before
+        that, on a busy machine, can show an empty box instead of either picture)."""
+        with contextlib.suppress(Exception):
+            image.evaluate("img => img.decode().then(() => true, () => false)")
+
     def act(what: str, action):
+        decoded()
         before_src, before_pixels = image.get_attribute("src"), image.screenshot()
         before_tau = readout.text_content()
         action()
@@ -655,8 +662,10 @@ def exercise_explorer(page, shots: Path, name: str, redraw_timeout: float = 20.0
         while True:
             src = image.get_attribute("src")
             # a new src first, then new pixels on the screen (the new image is decoded and painted)
-            if src != before_src and image.screenshot() != before_pixels:
-                break
+            if src != before_src:
+                decoded()
+                if image.screenshot() != before_pixels:
+                    break
             if time.monotonic() > deadline:
                 shot = screenshot(page, f"{name}-explorer-{what}", shots, box)
                 fail(f"{name}: the explorer's picture did not change within {redraw_timeout:g} s after {what} "
