@@ -192,16 +192,9 @@ def test_chinese_code_cells_equal_the_english_up_to_strings_and_comments(rel):
 def test_at_least_97_percent_of_the_chinese_markdown_is_chinese_prose():
     if not FINISHED:
         pytest.skip("no finished translation yet")
-    verdicts = []
-    for rel in FINISHED:
-        text = (tr.NOTEBOOKS_DIR / tr.zh_rel(rel)).read_text("utf-8")
-        if rel.endswith(".md"):
-            pieces = [block for _, block in tr.blocks(text)]
-        else:
-            pieces = ["".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "markdown"]
-        verdicts += [(rel, v) for v in map(tr.is_chinese_prose, pieces) if v is not None]
-    share = sum(v for _, v in verdicts) / len(verdicts)
-    assert share >= 0.97, f"{share:.1%} of {len(verdicts)} Chinese markdown cells are Chinese prose"
+    chinese, cells = tr.prose_share(FINISHED)
+    share = chinese / cells
+    assert share >= 0.97, f"{share:.1%} of {cells} Chinese markdown cells are Chinese prose"
 
 
 # ----- what the package says --------------------------------------------------------------------
