@@ -26,7 +26,10 @@ TINY = dict(episodes=100, minimal_size=500, batch_size=64, buffer_size=5000, eva
             final_eval_episodes=20)
 """Runs of a second or so that still make update rounds."""
 LONGER = {**TINY, "episodes": 400, "eval_interval": 200}
-"""Runs of a few seconds: long enough to be killed in the middle."""
+"""Runs of about a second (0.5-0.8 s here): a study of four of them is still running when its first run is saved."""
+KILLABLE = {**TINY, "episodes": 2000, "eval_interval": 1000}
+"""Runs of 3-5 s here: long enough to be seen running and killed in the middle. (LONGER's runs of 0.5 s all
+finished before a worker was seen running one for 0.5 s, in one CI run.)"""
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +118,7 @@ def kill_a_busy_worker(client, after: float = 0.5, timeout: float = 120) -> tupl
 
 def test_a_worker_killed_mid_job_costs_that_job_only(cluster, quick, monkeypatch, tmp_path, capsys):
     address, client = cluster
-    monkeypatch.setattr(paper, "QUICK_OVERRIDES", LONGER)
+    monkeypatch.setattr(paper, "QUICK_OVERRIDES", KILLABLE)
     out = tmp_path / "out"
     status = []
     command = threading.Thread(target=lambda: status.append(paper.main(["--scheduler", address, "--out", str(out)])))
@@ -124,7 +127,7 @@ def test_a_worker_killed_mid_job_costs_that_job_only(cluster, quick, monkeypatch
     command.join(timeout=300)
     assert status == [0]
     assert killed_worker not in client.scheduler_info()["workers"]  # gone (its nanny starts a new one)
-    assert runner.finished_names(out / "runs") == {job["name"] for job in paper.jobs(paper.RECIPES, (0,), LONGER)}
+    assert runner.finished_names(out / "runs") == {job["name"] for job in paper.jobs(paper.RECIPES, (0,), KILLABLE)}
     log = capsys.readouterr().out
     assert f"] {killed_job}: good success" in log and "FAILED" not in log  # trained again, elsewhere, and saved
     assert log.count("] book-") + log.count("] paper-") == 4  # each run saved once
