@@ -102,12 +102,16 @@ def requirements_problem() -> str | None:
 
 
 _RUN_STAMP = time.strftime("%Y%m%d-%H%M%S")
+KEPT_FOLDERS = ("chinese-edition", "site")
+"""Subfolders of :func:`screenshot_dir` with the screenshots every run keeps, failed or not (``.ci/run``
+lists only the others as failures)."""
 
 
 def screenshot_dir() -> Path:
-    """Where this run's screenshots of failures go: a folder named after the start time of the run
-    in ``$MADDPG_LITE_SCREENSHOTS``, else in ``browser-failures/`` at the repository root (git-ignored).
-    It is created with the first screenshot, so a clean run leaves nothing behind."""
+    """Where this run's screenshots go: a folder named after the start time of the run in
+    ``$MADDPG_LITE_SCREENSHOTS``, else in ``browser-failures/`` at the repository root (git-ignored).
+    Screenshots of failures go in it directly or in a notebook's folder; the screenshots every run keeps
+    (of the Chinese edition and of the website, :data:`KEPT_FOLDERS`) go in subfolders of those names."""
     base = Path(os.environ.get("MADDPG_LITE_SCREENSHOTS") or REPO / "browser-failures")
     return (base / _RUN_STAMP).resolve()
 
