@@ -91,6 +91,23 @@ def test_results_json_agrees_with_an_independent_run_of_the_same_recipe(shipped)
         assert value == pytest.approx(row[key], abs=1e-9)
 
 
+@pytest.mark.parametrize("readme", [README, README_ZH], ids=["en", "zh"])
+def test_the_note_on_another_computer_quotes_the_shipped_run_and_the_study(readme, shipped):
+    # the paragraph on why a run of yours may differ quotes the shipped seed-0 run and the ten-seed intervals
+    run, study, *_ = shipped
+    summary = study["summary"]["maddpg vs maddpg"]
+    returns = run["final_returns"]
+    quoted = [f"{returns['adversary_0']:.2f}", f"{returns['agent_0']:+.2f}"]
+    for key in ("return_adversary_0", "return_agent_0"):
+        s = summary[key]
+        fmt = "{:+.2f}" if s["mean"] > 0 else "{:.2f}"
+        quoted.append(f"{fmt.format(s['mean'])} [{fmt.format(s['low'])}, {fmt.format(s['high'])}]")
+    paragraph = next(p for p in readme.split("\n\n") if "-14.17" in p)  # the run measured on another host
+    for number in quoted:
+        assert number in paragraph, number
+    assert study["seeds"] == list(range(10))
+
+
 def test_baseline_numbers_are_remeasured(shipped):
     run = shipped[0]
     for name, policy in [("random", random_policy(0)), ("noop", noop_policy())]:
