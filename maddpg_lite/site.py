@@ -26,9 +26,10 @@ How it is built. Each edition's Sphinx project is generated into ``<cache>/<mode
 notebooks and figures copied, with links rewritten); nothing is written into ``notebooks/``. myst-nb
 executes the lessons through jupyter-cache (``nb_execution_mode = "cache"``), keyed by their code
 cells; Sphinx keeps its own environment beside it, so a second build re-reads only what changed. The
-fingerprint is a hash of the package (its code, data and language catalogs): when the package
-changes, the lessons run again. Quick mode (``--quick``, ``MADDPG_LITE_QUICK=1`` in the kernels)
-and full mode have separate caches; one build at a time uses a cache (a lock file says so).
+fingerprint is a hash of the package (its code, data and language catalogs) and of the versions of Python,
+torch, numpy, mpe2 and the other distributions of ``RUNTIME``: when one of them changes, the lessons run
+again. Quick mode (``--quick``, ``MADDPG_LITE_QUICK=1`` in the kernels) and full mode have separate caches;
+one build at a time uses a cache (a lock file says so).
 
 Measured on the project's 2-core machine: quick mode, 179 s for the first build of both editions and
 9 s for the next (load average 1.4 to 2.2); full mode, 380 s and 14 s (load 2.9 to 3.6). The site is
@@ -41,6 +42,7 @@ import argparse
 import fcntl
 import hashlib
 import html
+import importlib.metadata
 import json
 import os
 import re
@@ -277,6 +279,22 @@ def slug(title: str) -> str:
     return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
 
 
+def glossary_in(code: str, text: str) -> str:
+    """The glossary as one edition shows it: its title and its prose paragraphs in that edition's language only
+    (the file has each paragraph in English, then in Chinese); the table, bilingual by nature, stays whole."""
+    title, *blocks = text.split("\n\n")
+    english, chinese = (part.strip() for part in title.lstrip("# ").split("·", 1))
+    kept = []
+    for block in blocks:
+        if not block.startswith("|"):  # prose: keep it if it is in this edition's language
+            letters = [c for c in block if not c.isspace()]
+            han = sum("\u4e00" <= c <= "\u9fff" for c in letters) / max(len(letters), 1)
+            if (han > 0.3) != (code == "zh"):
+                continue
+        kept.append(block)
+    return "\n\n".join([f"# {chinese if code == 'zh' else english}", *kept])
+
+
 def glossary_words(glossary: Path) -> list[str]:
     """The Chinese words of the glossary's table (its second column)."""
     words = set()
@@ -319,7 +337,8 @@ def edition_files(edition: Edition, cache: str, quick: bool, other_pages: list[s
             f"## {t}\n\n{b}\n" for t, b in zip(titles, bodies))
         files[f"{page}.md"] = f"# {text[page]}\n\n{body}"
     glossary = NOTEBOOKS / "glossary.md"
-    files["glossary.md"] = pages.rewrite(glossary.read_text(encoding="utf-8"), glossary, "glossary.md")
+    files["glossary.md"] = pages.rewrite(glossary_in(edition.code, glossary.read_text(encoding="utf-8")), glossary,
+                                         "glossary.md")
 
     finished = finished_translations()
     for path in lessons:
@@ -390,10 +409,21 @@ NOT_IMPORTED = {"site.py", "lessons.py", "translate.py", "assignments.py", "cour
 """Commands of the package's top layers that no lesson imports: they do not change a lesson's outputs."""
 
 
+RUNTIME = ("torch", "numpy", "mpe2", "pettingzoo", "matplotlib", "ipywidgets", "ipykernel", "myst-nb", "Sphinx")
+"""The distributions whose versions change what a lesson prints or draws, or how a page is made."""
+
+
 def fingerprint() -> str:
-    """A hash of the package the lessons import (code, data, fonts, catalogs): outputs cached under
-    another fingerprint were made by other code."""
+    """A hash of the package the lessons import (code, data, fonts, catalogs), of Python's version and of the
+    versions of :data:`RUNTIME`: outputs cached under another fingerprint were made by other code."""
     digest = hashlib.sha256()
+    digest.update(f"python {sys.version_info[0]}.{sys.version_info[1]}\0".encode())
+    for name in RUNTIME:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name} {version}\0".encode())
     package = paths.PACKAGE_DIR
     for path in sorted(package.rglob("*")):
         rel = path.relative_to(package).as_posix()

@@ -6,7 +6,8 @@ check that folder: every lesson, appendix and exercise set of both editions has 
 lessons with their outputs, the exercise sets unexecuted and downloadable), no solution, answer key,
 instructor guide or hidden test is anywhere in it, every internal link resolves and nothing refers
 to another host. Then Debian's chromium (through playwright, as in tests/browser.py) opens the
-landing page and every lesson page of both editions from a server on 127.0.0.1, with every request
+landing page, every lesson page, the course map, glossary, references and every exercise set of both
+editions from a server on 127.0.0.1, with every request
 recorded and any request to another host refused: no console error, every image loads, all math
 is rendered by the site's own MathJax (no raw ``$...$`` in prose), the animations play. Screenshots
 of two lessons per language go to ``<screenshots>/site/``.
@@ -424,6 +425,10 @@ def test_both_editions_in_chromium_offline(site, server, browser_context):
     visit = Visit(browser_context, base)
     pages = [("index.html", False)] + [(f"{code}/index.html", False) for code in EDITIONS]
     pages += [(f"{code}/{name}.html", True) for code in EDITIONS for name in lessons(code)]
+    # the other pages a student opens: course map, glossary, references, the exercise sets (unexecuted, with math)
+    pages += [(f"{code}/{name}.html", False) for code in EDITIONS
+              for name in ["course_map", "glossary", "references", "exercises/index"]]
+    pages += [(f"{code}/exercises/{path.stem}.html", True) for code in EDITIONS for path in exercise_sets(code)]
     problems, start, shots = {}, time.monotonic(), screenshot_dir() / "site"
     for rel, math in pages:
         found = visit.check(base + rel, site, math=math)
@@ -455,6 +460,39 @@ def test_a_link_to_instructors_material_becomes_a_note(site):
 
 
 # ----- the build's own rules, without Sphinx ---------------------------------------------------------
+
+def test_each_edition_shows_the_glossary_prose_in_its_language_and_the_whole_table():
+    from maddpg_lite.site import glossary_in
+    made = ("# Glossary · 术语表\n\nThe words we use (from 动手学强化学习).\n\n中文版课程用词以本表为准。\n\n"
+            "| English | 中文 |\n|---|---|\n| agent | 智能体 |\n\nA closing note.\n\n结尾的说明。")
+    assert glossary_in("en", made) == ("# Glossary\n\nThe words we use (from 动手学强化学习).\n\n"
+                                       "| English | 中文 |\n|---|---|\n| agent | 智能体 |\n\nA closing note.")
+    assert glossary_in("zh", made) == "# 术语表\n\n中文版课程用词以本表为准。\n\n| English | 中文 |\n|---|---|\n" \
+                                      "| agent | 智能体 |\n\n结尾的说明。"
+    text = (REPO / "notebooks" / "glossary.md").read_text(encoding="utf-8")
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    for code in EDITIONS:
+        shown = glossary_in(code, text)
+        assert [line for line in shown.splitlines() if line.startswith("|")] == table
+        prose = [b for b in shown.split("\n\n")[1:] if not b.startswith("|")]
+        assert len(prose) == 2, prose  # what the glossary is, and how the test uses it
+        han = [len(re.findall("[\u4e00-\u9fff]", b)) / len(re.sub(r"\s", "", b)) for b in prose]
+        assert all(share > 0.5 if code == "zh" else share < 0.1 for share in han), (code, han)
+
+
+def test_the_cache_is_keyed_by_the_package_and_the_versions_it_runs_with(monkeypatch):
+    import importlib.metadata
+
+    from maddpg_lite import site as website
+    before = website.fingerprint()
+    assert website.fingerprint() == before  # the same code and versions: the same key
+    real = importlib.metadata.version
+    for name in ("torch", "mpe2"):
+        monkeypatch.setattr(importlib.metadata, "version", lambda n, name=name: "0.0" if n == name else real(n))
+        assert website.fingerprint() != before, f"a new {name} keeps the old outputs"
+    monkeypatch.setattr(importlib.metadata, "version", real)
+    assert website.fingerprint() == before
+
 
 def test_links_are_rewritten_for_the_site():
     from maddpg_lite import site as website
