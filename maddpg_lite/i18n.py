@@ -16,6 +16,8 @@ figure text (:func:`_fig`) stays English rather than turning into empty boxes.
 from __future__ import annotations
 
 import gettext
+import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,6 +35,54 @@ BUNDLED_FONT = PACKAGE_DIR / "fonts" / "NotoSansCJKsc-maddpg-lite-subset.otf"
 course's Chinese figure text only, made by ``python -m maddpg_lite.translate``."""
 
 _state = {"language": "en", "translation": gettext.NullTranslations(), "figure_font": None}
+
+CHECK_FIGURE_TEXT = "MADDPG_LITE_CHECK_FIGURE_TEXT"
+"""Environment variable, a file's path (the test suite sets it, and the notebooks' kernels inherit it): a figure
+drawn in Chinese that shows English words (:func:`english_words`) is not drawn; a line naming the text is added
+to that file and an ``AssertionError`` raised. IPython's display swallows errors of figures, so the test suite
+reads the file after each notebook cell and fails the cell of a Chinese lesson that would have shown a Chinese
+student an English label (``conftest.py``)."""
+CODE_WORDS = frozenset({"Actor", "Critic", "Gumbel", "softmax", "logit", "logits", "one", "hot", "argmax", "tau",
+                        "done"})
+"""Words that stay in Latin letters in Chinese text, as the book writes them (``done``: the end-of-episode flag
+of the critic's target, as in the book's code)."""
+_WORD = re.compile(r"(?<![\w=.\[])(?<!\w\()[A-Za-z][a-z]{2,}(?![\w(=.\]])")
+_MATH = re.compile(r"\$[^$]*\$")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def english_words(text: str) -> list[str]:
+    """The English words of a figure text that has no Chinese in it: words of three or more letters outside
+    ``$...$`` math that are not code (``agent_0``, ``reset(seed=0)``, ``mpe2``), acronyms (``MADDPG``), camel case
+    (``VecSimpleAdversary``) or :data:`CODE_WORDS`. A text with Chinese in it has none (a name in brackets after
+    its Chinese word, such as 直冲（rush）, is allowed)."""
+    if _HAN.search(text):
+        return []
+    return [w for w in _WORD.findall(_MATH.sub(" ", text)) if w not in CODE_WORDS]
+
+
+def _check_figure_text_when_drawn() -> None:
+    """Make every figure drawn while the package speaks Chinese (with a CJK font) fail on English words."""
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.text import Text
+
+    if getattr(FigureCanvasBase.print_figure, "_checks_english", False):
+        return
+    print_figure = FigureCanvasBase.print_figure
+
+    def checked(self, *args, **kwargs):
+        if _state["language"] != "en" and _state["figure_font"]:
+            for artist in self.figure.findobj(Text):
+                words = english_words(artist.get_text()) if artist.get_visible() else []
+                if words:
+                    said = f"English words in a figure drawn in Chinese: {artist.get_text()!r} ({', '.join(words)})"
+                    with open(os.environ[CHECK_FIGURE_TEXT], "a", encoding="utf-8") as log:
+                        log.write(said.replace("\n", "\\n") + "\n")
+                    raise AssertionError(said)
+        return print_figure(self, *args, **kwargs)
+
+    checked._checks_english = True
+    FigureCanvasBase.print_figure = checked
 
 
 def N_(message: str) -> str:
@@ -96,6 +146,8 @@ def set_language(lang: str) -> str:
         return lang
     translation = gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
     _state.update(language=lang, translation=translation, figure_font=_use_cjk_font())
+    if os.environ.get(CHECK_FIGURE_TEXT):
+        _check_figure_text_when_drawn()
     return lang
 
 

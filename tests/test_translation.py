@@ -241,6 +241,48 @@ def test_a_chinese_figure_draws_every_glyph():
     assert not [w for w in caught if "missing from" in str(w.message)], [str(w.message) for w in caught][:3]
 
 
+def test_english_words_of_a_figure_text_on_hand_made_labels():
+    english = {"rush": ["rush"], "oracle\n(cheats)": ["oracle", "cheats"],
+               "good agent on target": ["good", "agent", "target"], "DDPG (independent)": ["independent"],
+               "VecSimpleAdversary slot 0": ["slot"], "$Q_i(x, a)$ loss": ["loss"],
+               "adversary reward -d": ["adversary", "reward"]}
+    code = ["adversary_0", "agent_0（视野外）", "reset(seed=0)", "p = softmax(logits)", "mpe2 reset(seed=999)",
+            "simple_spread_v3, reset(seed=EVAL_SEED)", "MADDPG", "Actor", "one-hot", "Critic $Q_i$", "0.5", "K = 50",
+            "torch.no_grad()", "Config.num_envs", "直冲\n（rush）", "book：原书的训练方案", "max_k y_k"]
+    for text, words in english.items():
+        assert i18n.english_words(text) == words, text
+    for text in code:
+        assert i18n.english_words(text) == [], text
+
+
+def test_a_figure_drawn_in_chinese_fails_on_english_words(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setenv(i18n.CHECK_FIGURE_TEXT, "1")
+    try:
+        cases = [("zh_CN", "rush", True), ("zh_CN", "直冲（rush）", False), ("en", "rush", False)]
+        for language, title, fails in cases:
+            i18n.set_language(language)
+            fig, ax = plt.subplots()
+            ax.plot([0, 1], [0, 1], label="agent_0")
+            ax.legend()
+            ax.set_title(title)
+            if fails:
+                with pytest.raises(AssertionError, match="English words in a figure drawn in Chinese: 'rush'"):
+                    fig.savefig(io.BytesIO(), format="png")
+            else:
+                fig.savefig(io.BytesIO(), format="png")
+            plt.close(fig)
+        i18n.set_language("zh_CN")
+        monkeypatch.setitem(i18n._state, "figure_font", None)  # no CJK font: figure text stays English, allowed
+        fig, ax = plt.subplots()
+        ax.set_title("return")
+        fig.savefig(io.BytesIO(), format="png")
+        plt.close(fig)
+    finally:
+        i18n.set_language("en")
+
+
 def test_the_bundled_font_holds_every_character_of_the_figure_text():
     from matplotlib import ft2font
 
