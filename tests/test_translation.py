@@ -255,10 +255,11 @@ def test_english_words_of_a_figure_text_on_hand_made_labels():
         assert i18n.english_words(text) == [], text
 
 
-def test_a_figure_drawn_in_chinese_fails_on_english_words(monkeypatch):
+def test_a_figure_drawn_in_chinese_fails_on_english_words(monkeypatch, tmp_path):
     import matplotlib.pyplot as plt
 
-    monkeypatch.setenv(i18n.CHECK_FIGURE_TEXT, "1")
+    log = tmp_path / "figure-text.log"
+    monkeypatch.setenv(i18n.CHECK_FIGURE_TEXT, str(log))
     try:
         cases = [("zh_CN", "rush", True), ("zh_CN", "直冲（rush）", False), ("en", "rush", False)]
         for language, title, fails in cases:
@@ -281,6 +282,7 @@ def test_a_figure_drawn_in_chinese_fails_on_english_words(monkeypatch):
         plt.close(fig)
     finally:
         i18n.set_language("en")
+    assert log.read_text(encoding="utf-8") == "English words in a figure drawn in Chinese: 'rush' (rush)\n"
 
 
 def test_the_bundled_font_holds_every_character_of_the_figure_text():
