@@ -280,6 +280,12 @@ def test_a_figure_drawn_in_chinese_fails_on_english_words(monkeypatch, tmp_path)
         ax.set_title("return")
         fig.savefig(io.BytesIO(), format="png")
         plt.close(fig)
+        monkeypatch.delenv(i18n.CHECK_FIGURE_TEXT)  # the check is off without the variable, even once installed
+        monkeypatch.setitem(i18n._state, "figure_font", "Noto Sans CJK SC")
+        fig, ax = plt.subplots()
+        ax.set_title("return")
+        fig.savefig(io.BytesIO(), format="png")
+        plt.close(fig)
     finally:
         i18n.set_language("en")
     assert log.read_text(encoding="utf-8") == "English words in a figure drawn in Chinese: 'rush' (rush)\n"
