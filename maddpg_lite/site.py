@@ -282,16 +282,12 @@ def slug(title: str) -> str:
 def glossary_in(code: str, text: str) -> str:
     """The glossary as one edition shows it: its title and its prose paragraphs in that edition's language only
     (the file has each paragraph in English, then in Chinese); the table, bilingual by nature, stays whole."""
+    from .translate import is_chinese_prose  # the Chinese edition's own rule: more Chinese characters than words
+
     title, *blocks = text.split("\n\n")
     english, chinese = (part.strip() for part in title.lstrip("# ").split("·", 1))
-    kept = []
-    for block in blocks:
-        if not block.startswith("|"):  # prose: keep it if it is in this edition's language
-            letters = [c for c in block if not c.isspace()]
-            han = sum("\u4e00" <= c <= "\u9fff" for c in letters) / max(len(letters), 1)
-            if (han > 0.3) != (code == "zh"):
-                continue
-        kept.append(block)
+    # the table stays; prose stays if it is in this edition's language
+    kept = [b for b in blocks if b.startswith("|") or bool(is_chinese_prose(b)) == (code == "zh")]
     return "\n\n".join([f"# {chinese if code == 'zh' else english}", *kept])
 
 

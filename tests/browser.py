@@ -263,6 +263,17 @@ def chromium_browser():
             browser.close()
 
 
+@contextlib.contextmanager
+def chromium_context():
+    """A browser context (one tab's worth of state) of a fresh headless chromium, at :data:`VIEWPORT`."""
+    with chromium_browser() as browser:
+        context = browser.new_context(viewport=VIEWPORT)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
 # what the page looks like now, in one round trip
 _STATE_JS = """() => {
   const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');

@@ -26,10 +26,9 @@ import pytest
 from browser import (
     ENABLE_HINT,
     NOTEBOOKS,
-    VIEWPORT,
     BrowserCheckFailed,
     NotebookSpec,
-    chromium_browser,
+    chromium_context,
     env_number,
     exercise_explorer,
     explorer_locator,
@@ -129,12 +128,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def context(lab):
-    with chromium_browser() as browser:
-        ctx = browser.new_context(viewport=VIEWPORT)
-        try:
-            yield ctx
-        finally:
-            ctx.close()
+    with chromium_context() as ctx:
+        yield ctx
 
 
 @pytest.fixture(scope="module")

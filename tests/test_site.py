@@ -34,8 +34,7 @@ from browser import (
     ENABLE_HINT,
     NOTEBOOKS,
     REPO,
-    VIEWPORT,
-    chromium_browser,
+    chromium_context,
     requirements_problem,
     screenshot_dir,
 )
@@ -291,12 +290,8 @@ def browser_context():
         if MANDATORY:
             pytest.fail(f"MADDPG_LITE_BROWSER=1 but {BROWSER_MISSING} ({ENABLE_HINT})", pytrace=False)
         pytest.skip(BROWSER_SKIP)
-    with chromium_browser() as browser:
-        context = browser.new_context(viewport=VIEWPORT)
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context() as context:
+        yield context
 
 
 class Visit:
@@ -463,12 +458,12 @@ def test_a_link_to_instructors_material_becomes_a_note(site):
 
 def test_each_edition_shows_the_glossary_prose_in_its_language_and_the_whole_table():
     from maddpg_lite.site import glossary_in
-    made = ("# Glossary · 术语表\n\nThe words we use (from 动手学强化学习).\n\n中文版课程用词以本表为准。\n\n"
-            "| English | 中文 |\n|---|---|\n| agent | 智能体 |\n\nA closing note.\n\n结尾的说明。")
-    assert glossary_in("en", made) == ("# Glossary\n\nThe words we use (from 动手学强化学习).\n\n"
-                                       "| English | 中文 |\n|---|---|\n| agent | 智能体 |\n\nA closing note.")
-    assert glossary_in("zh", made) == "# 术语表\n\n中文版课程用词以本表为准。\n\n| English | 中文 |\n|---|---|\n" \
-                                      "| agent | 智能体 |\n\n结尾的说明。"
+    english = "The words the course uses, and where each comes from (the book is 动手学强化学习)."
+    table = "| English | 中文 |\n|---|---|\n| agent | 智能体 |"
+    chinese = "中文版课程用词以本表为准。"
+    made = f"# Glossary · 术语表\n\n{english}\n\n{chinese}\n\n{table}\n\nA closing note.\n\n结尾的说明。"
+    assert glossary_in("en", made) == f"# Glossary\n\n{english}\n\n{table}\n\nA closing note."
+    assert glossary_in("zh", made) == f"# 术语表\n\n{chinese}\n\n{table}\n\n结尾的说明。"
     text = (REPO / "notebooks" / "glossary.md").read_text(encoding="utf-8")
     table = [line for line in text.splitlines() if line.startswith("|")]
     for code in EDITIONS:

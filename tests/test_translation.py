@@ -11,8 +11,12 @@ at the end.
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -289,6 +293,26 @@ def test_a_figure_drawn_in_chinese_fails_on_english_words(monkeypatch, tmp_path)
     finally:
         i18n.set_language("en")
     assert log.read_text(encoding="utf-8") == "English words in a figure drawn in Chinese: 'rush' (rush)\n"
+
+
+def test_nbval_fails_the_cell_of_a_chinese_notebook_that_draws_english_even_if_the_error_is_swallowed(tmp_path):
+    """The whole path as the test suite runs a lesson: conftest.py's variable, a kernel, nbval, the report."""
+    import nbformat
+
+    cells = ['import maddpg_lite\nmaddpg_lite.set_language("zh_CN")',
+             'import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.set_title("直冲")\nplt.show()',
+             'import io\nfig, ax = plt.subplots()\nax.set_title("rush")\ntry:\n    fig.savefig(io.BytesIO())\n'
+             'except AssertionError:\n    pass  # swallowed, as IPython display may do\nplt.close(fig)']
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, tmp_path / "lesson.ipynb")
+    shutil.copy(Path(tr.REPO_ROOT) / "conftest.py", tmp_path / "conftest.py")
+    env = {k: v for k, v in os.environ.items() if k != i18n.CHECK_FIGURE_TEXT}
+    env["PYTHONPATH"] = os.pathsep.join([str(tr.REPO_ROOT), env.get("PYTHONPATH", "")])
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval-lax", "-p", "no:cacheprovider",
+                          "lesson.ipynb"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout[-2000:]
+    assert "1 failed, 2 passed" in run.stdout, run.stdout[-2000:]
+    assert "lesson.ipynb::Cell 2: English words in a figure drawn in Chinese: 'rush' (rush)" in run.stdout
 
 
 def test_the_bundled_font_holds_every_character_of_the_figure_text():
